@@ -1,0 +1,107 @@
+/**
+ * The Azure client factory: the only place that creates a credential and the SDK clients.
+ *
+ * Production uses identity-based auth (DefaultAzureCredential, or a user-assigned managed identity
+ * when AZURE_CLIENT_ID is set). Local stand-ins are reached through endpoint overrides and an extra CA
+ * trusted only by these clients; TLS verification is never disabled.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { AuthorizationManagementClient } from '@azure/arm-authorization';
+import { ComputeManagementClient } from '@azure/arm-compute';
+import { ImageBuilderClient } from '@azure/arm-imagebuilder';
+import { ManagedServiceIdentityClient } from '@azure/arm-msi';
+import { NetworkManagementClient } from '@azure/arm-network';
+import type { TokenCredential } from '@azure/core-auth';
+import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
+import { TableClient } from '@azure/data-tables';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { BlobServiceClient, newPipeline } from '@azure/storage-blob';
+
+export interface ClientFactoryOptions {
+  readonly subscriptionId: string;
+  /** ARM endpoint, default https://management.azure.com. */
+  readonly armEndpoint?: string | undefined;
+  /** PEM text or file path of an extra CA certificate to trust (local stand-ins). */
+  readonly caCert?: { readonly pem: string } | { readonly path: string } | undefined;
+  /** Client id of a user-assigned managed identity. */
+  readonly managedIdentityClientId?: string | undefined;
+  /** A credential supplied by the caller (the local stand-ins); production leaves it unset. */
+  readonly credential?: TokenCredential | undefined;
+  /** SDK retry tuning; the orchestration retries durably on top of this. */
+  readonly maxRetries?: number | undefined;
+}
+
+export interface AzureClients {
+  readonly credential: TokenCredential;
+  readonly imageBuilder: ImageBuilderClient;
+  readonly authorization: AuthorizationManagementClient;
+  readonly msi: ManagedServiceIdentityClient;
+  readonly network: NetworkManagementClient;
+  readonly compute: ComputeManagementClient;
+  /** A blob service client for any account URL (archive account, AIB staging accounts). */
+  blobService(accountUrl: string): BlobServiceClient;
+  /** A table client on a table endpoint. */
+  table(endpoint: string, tableName: string): TableClient;
+}
+
+/** Wraps the SDK's default HTTP client so that every request trusts the given CA. */
+function httpClientTrusting(ca: string): HttpClient {
+  const inner = createDefaultHttpClient();
+  const agent = new Agent({ ca, keepAlive: true });
+  return {
+    sendRequest(request) {
+      if (request.url.startsWith('https:')) request.agent ??= agent;
+      return inner.sendRequest(request);
+    },
+  };
+}
+
+export function createCredential(managedIdentityClientId?: string): TokenCredential {
+  return managedIdentityClientId
+    ? new ManagedIdentityCredential({ clientId: managedIdentityClientId })
+    : new DefaultAzureCredential();
+}
+
+export function createAzureClients(options: ClientFactoryOptions): AzureClients {
+  const credential = options.credential ?? createCredential(options.managedIdentityClientId);
+  const ca =
+    options.caCert === undefined
+      ? undefined
+      : 'pem' in options.caCert
+        ? options.caCert.pem
+        : readFileSync(options.caCert.path, 'utf8');
+  const httpClient = ca ? httpClientTrusting(ca) : undefined;
+  const endpoint = (options.armEndpoint ?? 'https://management.azure.com').replace(/\/$/, '');
+  const retryOptions = options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries };
+  const common = {
+    endpoint,
+    ...(httpClient ? { httpClient } : {}),
+    ...(retryOptions ? { retryOptions } : {}),
+    credentialScopes: [`${endpoint}/.default`],
+  };
+  const sub = options.subscriptionId;
+  const storageRetry = retryOptions ? { retryOptions: { maxTries: retryOptions.maxRetries + 1 } } : {};
+  const blobService = (accountUrl: string): BlobServiceClient => {
+    if (!httpClient) return new BlobServiceClient(accountUrl, credential, storageRetry);
+    // Storage's public httpClient option takes the legacy (core-http) shape; its pipeline adopts a
+    // modern HttpClient placed here before first use. Only the local stand-ins take this path.
+    const pipeline = newPipeline(credential, storageRetry) as unknown as { _coreHttpClient?: HttpClient };
+    pipeline._coreHttpClient = httpClient;
+    return new BlobServiceClient(accountUrl, pipeline as unknown as ReturnType<typeof newPipeline>);
+  };
+  return {
+    credential,
+    imageBuilder: new ImageBuilderClient(credential, sub, common),
+    authorization: new AuthorizationManagementClient(credential, sub, common),
+    msi: new ManagedServiceIdentityClient(credential, sub, common),
+    network: new NetworkManagementClient(credential, sub, common),
+    compute: new ComputeManagementClient(credential, sub, common),
+    blobService,
+    table: (tableEndpoint, tableName) =>
+      new TableClient(tableEndpoint, tableName, credential, {
+        ...(httpClient ? { httpClient } : {}),
+        ...(retryOptions ? { retryOptions } : {}),
+      }),
+  };
+}
