@@ -105,3 +105,39 @@ export function createAzureClients(options: ClientFactoryOptions): AzureClients 
       }),
   };
 }
+
+let credentialOverride: TokenCredential | undefined;
+let shared: AzureClients | undefined;
+
+/**
+ * Lets a host that runs the app against the local stand-ins supply the credential (production never
+ * calls this: the factory then uses DefaultAzureCredential / managed identity).
+ */
+export function setCredentialOverride(credential: TokenCredential | undefined): void {
+  credentialOverride = credential;
+  shared = undefined;
+}
+
+/** The process-wide clients for the app, built from the validated configuration on first use. */
+export function getAzureClients(config: {
+  readonly subscriptionId: string;
+  readonly azure: {
+    readonly armEndpoint: string;
+    readonly caCertPath: string | undefined;
+    readonly managedIdentityClientId: string | undefined;
+  };
+}): AzureClients {
+  shared ??= createAzureClients({
+    subscriptionId: config.subscriptionId,
+    armEndpoint: config.azure.armEndpoint,
+    caCert: config.azure.caCertPath ? { path: config.azure.caCertPath } : undefined,
+    managedIdentityClientId: config.azure.managedIdentityClientId,
+    credential: credentialOverride,
+  });
+  return shared;
+}
+
+/** Drops the cached clients (tests and the local host, when settings change). */
+export function resetAzureClients(): void {
+  shared = undefined;
+}
