@@ -1,0 +1,70 @@
+/**
+ * Names and shapes shared by the orchestration, its activities, the entry points and the CLI.
+ * Plain data only: no I/O, no host imports.
+ */
+
+/** The orchestrator that runs one build of one image definition. */
+export const BUILD_ORCHESTRATOR = 'buildImageOrchestrator';
+/** External event that asks a running build to cancel. */
+export const CANCEL_EVENT = 'cancel';
+
+export type BuildTrigger = 'http' | 'schedule' | 'base-image' | 'event-grid' | 'simulation';
+
+/** Input of BUILD_ORCHESTRATOR. */
+export interface BuildInput {
+  /** Unique id of this build (also the record's row key). */
+  readonly buildId: string;
+  readonly definition: string;
+  readonly trigger: BuildTrigger;
+  readonly reason: string;
+  /** Who or what asked (pipeline identity, timer name, event id). */
+  readonly requestedBy: string;
+  /** Build even when the template is unchanged and the last build succeeded on the same source version. */
+  readonly force: boolean;
+  /** ISO time the request was accepted. */
+  readonly requestedAt: string;
+}
+
+export type BuildPhase =
+  | 'queued'
+  | 'preflight'
+  | 'identity'
+  | 'roles'
+  | 'grant'
+  | 'template'
+  | 'run'
+  | 'polling'
+  | 'cancelling'
+  | 'archiving'
+  | 'revoking'
+  | 'recording'
+  | 'done';
+
+/** Custom status of a running build (what operators and the CLI see). */
+export interface BuildProgress {
+  readonly buildId: string;
+  readonly definition: string;
+  readonly phase: BuildPhase;
+  readonly runState?: string | undefined;
+  readonly runSubState?: string | undefined;
+  readonly templateName?: string | undefined;
+  readonly startedAt: string;
+  readonly elapsedSeconds: number;
+  readonly nextPollAt?: string | undefined;
+  readonly logLocation?: string | undefined;
+}
+
+export type BuildResult = 'Succeeded' | 'Failed' | 'Canceled' | 'TimedOut';
+
+/** Output of BUILD_ORCHESTRATOR. */
+export interface BuildOutput {
+  readonly buildId: string;
+  readonly definition: string;
+  readonly result: BuildResult;
+  readonly imageId?: string | undefined;
+  readonly sourceImageVersion?: string | undefined;
+  readonly templateName?: string | undefined;
+  readonly logs: readonly string[];
+  readonly error?: { readonly code: string; readonly message: string } | undefined;
+  readonly durations: Readonly<Record<string, number>>;
+}
