@@ -68,3 +68,16 @@ export interface BuildOutput {
   readonly error?: { readonly code: string; readonly message: string } | undefined;
   readonly durations: Readonly<Record<string, number>>;
 }
+
+/**
+ * One build per definition at a time: the orchestration instance id is derived from the definition alone.
+ * A start for a definition whose instance is Pending/Running is refused (status check first; host.json sets
+ * `overridableExistingInstanceStates: NonRunningStates`, so the residual race is refused by the task hub too).
+ * The build id (unique per build) travels in the input and keys the build record.
+ */
+export function buildInstanceId(definition: string): string {
+  return `jumpbox-build-${definition}`;
+}
+
+/** Activity that posts the terminal summary to the optional webhook (a no-op when none is configured). */
+export const NOTIFY_ACTIVITY = 'notifyBuildResult';
