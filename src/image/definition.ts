@@ -1,9 +1,10 @@
 /**
- * Image definition schema (placeholder owned by the image issue; it will grow).
- * Exported names used elsewhere: imageDefinitionSchema, imageDefinitionsSchema, ImageDefinition,
- * DEFAULT_DEFINITION_NAME.
+ * Image definitions: what to build (base image, build VM, network mode, tools, distribution targets, tags),
+ * configured as a JSON array in the IMAGE_DEFINITIONS app setting. Every field has a default except `name`;
+ * invalid definitions fail config validation with the field path and the reason.
  */
 import { z } from 'zod';
+import { ManifestError, resolveManifest, type ToolsManifest, toolOverrideSchema } from './tools-manifest.js';
 
 export const DEFAULT_DEFINITION_NAME = 'aks-jumpbox';
 
@@ -14,27 +15,186 @@ const definitionName = z
     'use 3-32 lowercase letters, digits and hyphens, starting with a letter',
   );
 
-export const imageDefinitionSchema = z
+/** Marketplace images the customizer scripts are written for (Ubuntu LTS, gen2, x64). */
+export const SUPPORTED_SOURCES = [
+  { offer: 'ubuntu-24_04-lts', sku: 'server', label: 'Ubuntu 24.04 LTS gen2' },
+  { offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', label: 'Ubuntu 22.04 LTS gen2' },
+] as const;
+
+const SUPPORTED_LIST = SUPPORTED_SOURCES.map((s) => `${s.offer}/${s.sku} (${s.label})`).join(' or ');
+
+function isUbuntu1804(offer: string, sku: string): boolean {
+  return /bionic/i.test(offer) || /^18[._]04/i.test(sku) || (/^UbuntuServer$/i.test(offer) && /18/.test(sku));
+}
+
+export const DEFAULT_SOURCE = {
+  publisher: 'Canonical',
+  offer: 'ubuntu-24_04-lts',
+  sku: 'server',
+  version: 'latest',
+} as const;
+
+const sourceSchema = z
   .object({
-    name: definitionName,
-    source: z
-      .object({
-        publisher: z.string().default('Canonical'),
-        offer: z.string().default('ubuntu-24_04-lts'),
-        sku: z.string().default('server'),
-        version: z.string().default('latest'),
-      })
-      .strict()
-      .default({ publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' }),
-    vmSize: z.string().default('Standard_D2ds_v5'),
-    osDiskSizeGB: z.number().int().min(30).max(4096).default(64),
-    buildTimeoutInMinutes: z.number().int().min(6).max(960).default(90),
-    buildSubnetId: z.string().optional(),
-    tags: z.record(z.string(), z.string()).default({}),
+    publisher: z
+      .literal('Canonical', { message: 'only Canonical Ubuntu images are supported' })
+      .default('Canonical'),
+    offer: z.string().default(DEFAULT_SOURCE.offer),
+    sku: z.string().default(DEFAULT_SOURCE.sku),
+    version: z
+      .string()
+      .regex(
+        /^(latest|\d+\.\d+\.\d+)$/,
+        'must be "latest" or an exact marketplace version such as 24.04.202501140',
+      )
+      .default('latest'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (isUbuntu1804(s.offer, s.sku)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sku'],
+        message: `Ubuntu 18.04 LTS is end-of-life (standard support ended May 2023); use ${SUPPORTED_LIST}`,
+      });
+      return;
+    }
+    if (!SUPPORTED_SOURCES.some((x) => x.offer === s.offer && x.sku === s.sku)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['offer'],
+        message: `${s.offer}/${s.sku} is not supported; use ${SUPPORTED_LIST}`,
+      });
+    }
+  });
+
+const SUBNET_ID =
+  /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[-\w.]{2,64}\/subnets\/[-\w.]{1,80}$/i;
+const GALLERY_IMAGE_ID =
+  /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/galleries\/[\w.]{1,80}\/images\/[-\w.]{1,80}$/i;
+
+const subnetId = z
+  .string()
+  .regex(SUBNET_ID, 'must be a subnet resource id /subscriptions/…/virtualNetworks/…/subnets/…');
+const region = z
+  .string()
+  .regex(/^[a-z0-9]+$/, 'must be a region name in lower case without spaces, e.g. eastus2');
+const vmSize = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be a VM size such as Standard_D2ds_v5');
+
+const gallerySchema = z
+  .object({
+    /** The Azure Compute Gallery image definition that receives the versions. */
+    imageDefinitionId: z
+      .string()
+      .regex(GALLERY_IMAGE_ID, 'must be a gallery image id /subscriptions/…/galleries/…/images/…'),
+    targetRegions: z
+      .array(
+        z
+          .object({
+            name: region,
+            replicaCount: z.number().int().min(1).max(100).default(1),
+            storageAccountType: z.enum(['Standard_LRS', 'Standard_ZRS', 'Premium_LRS']).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'list at least one target region'),
+    excludeFromLatest: z.boolean().default(false),
+    replicationMode: z.enum(['Full', 'Shallow']).optional(),
+    /** Omit to let AIB name versions; or pin a scheme. */
+    versioning: z
+      .discriminatedUnion('scheme', [
+        z.object({ scheme: z.literal('Latest'), major: z.number().int().min(-1).optional() }).strict(),
+        z.object({ scheme: z.literal('Source') }).strict(),
+      ])
+      .optional(),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const seen = new Set<string>();
+    g.targetRegions.forEach((r, i) => {
+      if (seen.has(r.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targetRegions', i, 'name'],
+          message: `duplicate region "${r.name}"`,
+        });
+      }
+      seen.add(r.name);
+    });
+  });
+
+const distributeSchema = z
+  .object({
+    /** A managed image in the destination resource group (as in the seeds). */
+    managedImage: z.boolean().default(true),
+    gallery: gallerySchema.optional(),
   })
   .strict();
 
+const tagsSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[^<>%&\\?/]+$/, 'tag names cannot contain < > % & \\ ? /'),
+    z.string().max(256),
+  )
+  .refine((t) => Object.keys(t).length <= 40, { message: 'at most 40 tags (the build adds its own)' });
+
+export const imageDefinitionSchema = z
+  .object({
+    name: definitionName,
+    source: sourceSchema.default(DEFAULT_SOURCE),
+    vmSize: vmSize.default('Standard_D2ds_v5'),
+    osDiskSizeGB: z.number().int().min(30).max(4096).default(64),
+    buildTimeoutInMinutes: z.number().int().min(6).max(960).default(90),
+    /** Overrides the app's BUILD_SUBNET_ID for this definition (checked by config). */
+    buildSubnetId: z.string().optional(),
+    /** AIB isolated build: Azure Container Instance subnet on the same vnet; no proxy VM then. */
+    containerInstanceSubnetId: subnetId.optional(),
+    /** Size of the AIB proxy VM (not with containerInstanceSubnetId). */
+    proxyVmSize: vmSize.optional(),
+    /** Per-tool overrides of the default tools manifest, keyed by tool id. */
+    tools: z.record(z.string(), toolOverrideSchema).default({}),
+    distribute: distributeSchema.default({ managedImage: true }),
+    tags: tagsSchema.default({}),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.containerInstanceSubnetId !== undefined && d.proxyVmSize !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxyVmSize'],
+        message: 'must not be set with containerInstanceSubnetId: isolated builds deploy no proxy VM',
+      });
+    }
+    if (d.containerInstanceSubnetId !== undefined && d.buildSubnetId !== undefined) {
+      if (vnetOf(d.containerInstanceSubnetId) !== vnetOf(d.buildSubnetId)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['containerInstanceSubnetId'],
+          message: 'must be on the same virtual network as buildSubnetId',
+        });
+      }
+    }
+    if (!d.distribute.managedImage && d.distribute.gallery === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distribute'],
+        message: 'enable managedImage or configure a gallery: the build needs at least one target',
+      });
+    }
+    try {
+      resolveManifest(d.tools);
+    } catch (e) {
+      if (!(e instanceof ManifestError)) throw e;
+      ctx.addIssue({ code: 'custom', path: ['tools'], message: e.message });
+    }
+  });
+
 export type ImageDefinition = z.infer<typeof imageDefinitionSchema>;
+export type ImageDefinitionInput = z.input<typeof imageDefinitionSchema>;
 
 export const imageDefinitionsSchema = z
   .array(imageDefinitionSchema)
@@ -48,3 +208,27 @@ export const imageDefinitionsSchema = z
       seen.add(d.name);
     });
   });
+
+/** The virtual network id (lower case) a subnet id belongs to. */
+export function vnetOf(subnetResourceId: string): string {
+  return subnetResourceId.replace(/\/subnets\/[^/]+$/i, '').toLowerCase();
+}
+
+/** The effective tools manifest of a (validated) definition. */
+export function manifestOf(definition: ImageDefinition): ToolsManifest {
+  return resolveManifest(definition.tools);
+}
+
+/** Parses one definition from JSON-like input, throwing an Error that names every bad field. */
+export function parseImageDefinition(input: unknown): ImageDefinition {
+  const r = imageDefinitionSchema.safeParse(input);
+  if (r.success) return r.data;
+  throw new Error(
+    `invalid image definition: ${r.error.issues
+      .map(
+        (i) =>
+          `${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') || '(root)'}: ${i.message}`,
+      )
+      .join('; ')}`,
+  );
+}
