@@ -1,0 +1,14 @@
+// Parameters for azd (azd provision reads this file and exports the environment's values first) or for
+//   az deployment sub create -l <region> -f infra/main.bicep -p infra/main.bicepparam
+// Required: AZURE_ENV_NAME, AZURE_LOCATION (azd sets both) and BUILD_SUBNET_ID (azd env set BUILD_SUBNET_ID ...).
+using 'main.bicep'
+
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME')
+param location = readEnvironmentVariable('AZURE_LOCATION')
+param buildSubnetId = readEnvironmentVariable('BUILD_SUBNET_ID')
+
+// Optional: a JSON array of image definitions (same schema as the app's IMAGE_DEFINITIONS).
+param imageDefinitions = json(readEnvironmentVariable('IMAGE_DEFINITIONS', '[{"name":"aks-jumpbox"}]'))
+
+// Optional: notified when a build ends.
+param notificationWebhookUrl = readEnvironmentVariable('NOTIFICATION_WEBHOOK_URL', '')
