@@ -1,0 +1,77 @@
+/**
+ * The dry run of POST /api/builds: preflight (read-only), the template the build would deploy (its
+ * hash-based name, whether an existing template is reused or replaced), and the egress allow-list.
+ * Only GET/list calls reach Azure; nothing is created, changed or deleted.
+ */
+
+import { runPreflight } from '../activities/preflight/run-preflight.js';
+import type { AzureClients } from '../azure/clients.js';
+import type { AppConfig } from '../config.js';
+import { type ImageDefinition, manifestOf } from '../image/definition.js';
+import { egressAllowList } from '../image/egress.js';
+import { buildTemplateBody, TAG, templateNameFor } from '../image/template-body.js';
+import { templateInputFromConfig } from '../image/template-input.js';
+import { sourceOf } from '../triggers/definition-source.js';
+import { newestImageVersion } from '../triggers/image-versions.js';
+import { listMarketplaceVersions } from '../triggers/marketplace-versions.js';
+import type { DryRunPlan } from './deps.js';
+
+type TemplatePlan = NonNullable<DryRunPlan['template']>;
+
+/** Reuse when a template of that name exists, replace when another template of the definition exists. */
+export function templateAction(
+  name: string,
+  existing: readonly { readonly name: string; readonly definition: string | undefined }[],
+  definition: string,
+): Pick<TemplatePlan, 'action' | 'replaces'> {
+  if (existing.some((t) => t.name === name)) return { action: 'reuse' };
+  const old = existing.find((t) => t.definition === definition);
+  return old ? { action: 'replace', replaces: old.name } : { action: 'create' };
+}
+
+async function planTemplate(
+  config: AppConfig,
+  clients: Pick<AzureClients, 'compute' | 'imageBuilder'>,
+  definition: ImageDefinition,
+): Promise<TemplatePlan | null> {
+  const source = sourceOf(definition);
+  if (source?.kind !== 'marketplace') return null;
+  const version =
+    source.version.toLowerCase() === 'latest'
+      ? newestImageVersion(await listMarketplaceVersions(clients.compute, config.location, source))
+      : source.version;
+  if (!version) return null;
+  const body = buildTemplateBody(templateInputFromConfig(config, definition, version));
+  const name = templateNameFor(body);
+  const existing: { name: string; definition: string | undefined }[] = [];
+  for await (const t of clients.imageBuilder.virtualMachineImageTemplates.listByResourceGroup(
+    config.resourceGroups.imageBuilder,
+  )) {
+    if (t.name) existing.push({ name: t.name, definition: t.tags?.[TAG.definition] });
+  }
+  return { name, sourceImageVersion: version, ...templateAction(name, existing, definition.name) };
+}
+
+export function dryRunPlanner(
+  config: AppConfig,
+  clients: AzureClients,
+): (definition: ImageDefinition) => Promise<DryRunPlan> {
+  return async (definition) => {
+    const [report, template] = await Promise.all([
+      runPreflight({ config, clients }, definition.name),
+      planTemplate(config, clients, definition),
+    ]);
+    return {
+      preflight: {
+        ok: report.ok,
+        checks: report.checks.map((c) => ({ name: c.check, ok: c.ok, message: c.message })),
+      },
+      template,
+      egress: egressAllowList(manifestOf(definition)).map((r) => ({
+        fqdn: r.fqdn,
+        port: r.port,
+        why: r.why,
+      })),
+    };
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Glue between the Functions host objects and the host-free API: request/response mapping, the
+ * production composition of ApiDeps, and a last-resort problem+json for unexpected errors.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { DurableClient } from 'durable-functions';
+import { getAzureClients } from '../azure/clients.js';
+import { getConfig } from '../config.js';
+import { buildRecordsFor } from '../records/build-records.js';
+import { sourceOf } from '../triggers/definition-source.js';
+import { durableClientPort } from '../triggers/durable-client-port.js';
+import { newestImageVersion } from '../triggers/image-versions.js';
+import { listMarketplaceVersions } from '../triggers/marketplace-versions.js';
+import type { ApiDeps } from './deps.js';
+import { dryRunPlanner } from './dry-run.js';
+import { type ApiRequest, type ApiResponse, readCapped } from './http-types.js';
+import { problem } from './problem.js';
+
+export function toApiRequest(req: HttpRequest): ApiRequest {
+  return {
+    method: req.method,
+    url: req.url,
+    header: (name) => req.headers.get(name),
+    params: req.params,
+    query: req.query,
+    text: (maxBytes) => readCapped(req.body as ReadableStream<Uint8Array> | null, maxBytes),
+  };
+}
+
+export function toHttpResponse(res: ApiResponse): HttpResponseInit {
+  return { status: res.status, headers: { ...res.headers }, jsonBody: res.jsonBody };
+}
+
+/** The production dependencies of the API, from the validated settings and the durable client. */
+export function apiDepsFor(client: DurableClient, context: InvocationContext): ApiDeps {
+  const config = getConfig();
+  const clients = getAzureClients(config);
+  return {
+    definitions: config.definitions,
+    orchestrations: durableClientPort(client),
+    records: buildRecordsFor(config, clients),
+    newestBaseImageVersion: async (definition) => {
+      const source = sourceOf(definition);
+      if (source?.kind !== 'marketplace') return undefined;
+      const versions = await listMarketplaceVersions(clients.compute, config.location, source);
+      return newestImageVersion(versions);
+    },
+    dryRun: dryRunPlanner(config, clients),
+    log: { info: (m) => context.log(m), warn: (m) => context.warn(m) },
+  };
+}
+
+/** Runs an API handler; an unexpected error becomes a 500 problem without internals (logged in full). */
+export async function runApi(
+  context: InvocationContext,
+  handler: () => Promise<ApiResponse>,
+): Promise<HttpResponseInit> {
+  try {
+    return toHttpResponse(await handler());
+  } catch (e) {
+    context.error(`request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return toHttpResponse(
+      problem(
+        500,
+        'internal',
+        `The request could not be completed (invocation ${context.invocationId}); see the app logs.`,
+      ),
+    );
+  }
+}

@@ -1,0 +1,16 @@
+/** POST /api/builds/{id}/cancel: ask a running build to cancel. */
+import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { apiDepsFor, runApi, toApiRequest } from '../api/functions-adapter.js';
+import { handleCancelBuild } from '../api/handlers/cancel-build.js';
+
+app.http('cancelBuild', {
+  route: 'builds/{id}/cancel',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) =>
+    runApi(context, () =>
+      handleCancelBuild(apiDepsFor(df.getClient(context), context), toApiRequest(request)),
+    ),
+});
