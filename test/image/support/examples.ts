@@ -1,0 +1,53 @@
+/** Example definitions and environment ids shared by the image tests (fixed values: golden files depend on them). */
+import {
+  DEFAULT_DEFINITION_NAME,
+  type ImageDefinition,
+  parseImageDefinition,
+} from '../../../src/image/definition.js';
+import type { TemplateBodyInput } from '../../../src/image/template-body.js';
+
+export const SUB = '11111111-2222-3333-4444-555555555555';
+export const VNET = `/subscriptions/${SUB}/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-build`;
+
+export const defaultDefinition: ImageDefinition = parseImageDefinition({ name: DEFAULT_DEFINITION_NAME });
+
+/** Gallery distribution (two regions) + AIB isolated build (container instance subnet), no managed image. */
+export const galleryIsolatedDefinition: ImageDefinition = parseImageDefinition({
+  name: 'aks-jumpbox-gallery',
+  source: { offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' },
+  vmSize: 'Standard_D4ds_v5',
+  osDiskSizeGB: 128,
+  buildTimeoutInMinutes: 120,
+  buildSubnetId: `${VNET}/subnets/snet-build`,
+  containerInstanceSubnetId: `${VNET}/subnets/snet-aci`,
+  distribute: {
+    managedImage: false,
+    gallery: {
+      imageDefinitionId: `/subscriptions/${SUB}/resourceGroups/rg-gallery/providers/Microsoft.Compute/galleries/galJumpbox/images/aks-jumpbox`,
+      targetRegions: [
+        { name: 'eastus2', replicaCount: 2, storageAccountType: 'Standard_ZRS' },
+        { name: 'westeurope' },
+      ],
+      excludeFromLatest: true,
+    },
+  },
+  tools: { osm: { enabled: true } },
+  tags: { costCenter: 'platform', owner: 'sre' },
+});
+
+export function inputFor(
+  definition: ImageDefinition,
+  overrides: Partial<TemplateBodyInput> = {},
+): TemplateBodyInput {
+  return {
+    definition,
+    sourceVersion: '24.04.202501140',
+    location: 'eastus2',
+    builderIdentityId: `/subscriptions/${SUB}/resourceGroups/rg-imagebuilder/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib-builder`,
+    subnetId: definition.buildSubnetId ?? `${VNET}/subnets/snet-build`,
+    stagingResourceGroupId: `/subscriptions/${SUB}/resourceGroups/rg-jumpbox-staging-${definition.name}`,
+    destinationResourceGroup: 'rg-images',
+    subscriptionId: SUB,
+    ...overrides,
+  };
+}
