@@ -1,0 +1,650 @@
+/**
+ * The orchestration engine: episodes, activities, timers, sub-orchestrations, external events, terminate,
+ * purge and continue-as-new over persisted instance records.
+ *
+ * One episode = the instance's waiting events appended after an OrchestratorStarted event stamped with clock
+ * time, the registered orchestrator replayed over the whole history (a fresh invocation context every time),
+ * its cumulative action list checked (prefix rule, then the extension's replay via `replayEpisode`) and the
+ * newly scheduled work recorded. Every change is saved before anything acts on it, so a stop between two
+ * steps loses nothing and repeats no completed activity.
+ */
+import { randomUUID } from 'node:crypto';
+import type { VirtualClock } from '../clock.js';
+import {
+  InstanceExistsError,
+  InstanceGoneError,
+  InstanceNotFoundError,
+  UnknownFunctionError,
+} from './errors.js';
+import { failureDetailsOf } from './failure-details.js';
+import { type FailureDetails, type HistoryEvent, history, toJsonText } from './history.js';
+import {
+  type InstanceRecord,
+  type InstanceStore,
+  isTerminal,
+  type PendingActivity,
+  type RuntimeStatus,
+} from './instance-store.js';
+import { fromTypedData, type InvocationLog, invokeRegisteredFunction, toTypedJson } from './invoke.js';
+import type { RegisteredFunction } from './registry.js';
+import {
+  actionSignature,
+  NonDeterminismError,
+  type OrchestratorActionJson,
+  replayEpisode,
+  type ScheduledItem,
+  UnsupportedActionError,
+} from './replay-shim.js';
+import { formatTimeSpan } from './timespan.js';
+
+export interface InstanceStatus {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly runtimeStatus: RuntimeStatus;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly customStatus: unknown;
+  readonly createdTime: string;
+  readonly lastUpdatedTime: string;
+  readonly failureDetails?: FailureDetails | undefined;
+  readonly history?: readonly HistoryEvent[] | undefined;
+}
+
+export interface InstanceQuery {
+  readonly runtimeStatus?: readonly string[] | undefined;
+  readonly createdTimeFrom?: Date | undefined;
+  readonly createdTimeTo?: Date | undefined;
+  readonly instanceIdPrefix?: string | undefined;
+}
+
+export interface EpisodeInfo {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly episode: number;
+  readonly runtimeStatus: RuntimeStatus;
+}
+
+export interface EngineOptions {
+  readonly clock: VirtualClock;
+  readonly store: InstanceStore;
+  readonly functions: ReadonlyMap<string, RegisteredFunction>;
+  readonly activityConcurrency: number;
+  readonly maximumShortTimerMs: number;
+  readonly longRunningTimerIntervalMs: number;
+  /** host.json extensions.durableTask.overridableExistingInstanceStates */
+  readonly overridableExistingInstanceStates: 'NonRunningStates' | 'AnyState';
+  readonly log: InvocationLog;
+  readonly onEpisode?: ((info: EpisodeInfo) => void) | undefined;
+}
+
+const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
+
+interface OrchestratorStateJson {
+  isDone?: boolean;
+  actions?: OrchestratorActionJson[][];
+  output?: unknown;
+  error?: string;
+  customStatus?: unknown;
+}
+
+function parseJson(text: string | undefined): unknown {
+  return text === undefined ? null : JSON.parse(text);
+}
+
+export class DurableEngine {
+  private readonly byLowerName = new Map<string, RegisteredFunction>();
+  private readonly running = new Map<string, Promise<void>>();
+  private pumpPromise: Promise<void> | undefined;
+  private pumpAgain = false;
+  private stopping = false;
+  private readonly changeListeners = new Set<() => void>();
+
+  constructor(private readonly o: EngineOptions) {
+    for (const fn of o.functions.values()) this.byLowerName.set(fn.name.toLowerCase(), fn);
+  }
+
+  // ---- client operations -------------------------------------------------------------------------------
+
+  startOrchestration(name: string, input?: unknown, instanceId?: string): string {
+    const fn = this.byLowerName.get(name.toLowerCase());
+    if (fn?.trigger !== 'orchestration') {
+      throw new UnknownFunctionError(
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: registered orchestrators are ${this.namesOf('orchestration')}.`,
+      );
+    }
+    const id = instanceId ?? randomUUID().replaceAll('-', '');
+    if (id.length === 0 || /[/\\#?]/.test(id)) {
+      throw new UnknownFunctionError(
+        `instanceId: "${id}" must be non-empty and contain no '/', '\\', '#' or '?'.`,
+      );
+    }
+    const existing = this.o.store.get(id);
+    if (
+      existing &&
+      !isTerminal(existing.status) &&
+      this.o.overridableExistingInstanceStates === 'NonRunningStates'
+    ) {
+      throw new InstanceExistsError(
+        `An Orchestration instance with the status ${existing.status} already exists.`,
+      );
+    }
+    this.createInstance(fn.name, id, input, undefined);
+    this.kick();
+    return id;
+  }
+
+  raiseEvent(instanceId: string, eventName: string, data?: unknown): void {
+    const inst = this.require(instanceId);
+    if (isTerminal(inst.status)) throw new InstanceGoneError(instanceId, inst.status);
+    inst.inbox.push(history.eventRaised(this.o.clock.nowDate(), eventName, data));
+    this.touch(inst);
+    this.o.store.save(inst);
+    this.kick();
+  }
+
+  terminate(instanceId: string, reason?: string): void {
+    const inst = this.require(instanceId);
+    if (isTerminal(inst.status)) throw new InstanceGoneError(instanceId, inst.status);
+    const now = this.o.clock.nowDate();
+    inst.history.push(history.orchestratorStarted(now), history.executionTerminated(now, reason));
+    inst.history.push(history.orchestratorCompleted(now));
+    inst.status = 'Terminated';
+    inst.output = toJsonText(reason ?? '');
+    inst.inbox = [];
+    inst.activities = [];
+    inst.timers = [];
+    this.touch(inst);
+    this.o.store.save(inst);
+    this.notifyParent(inst, {
+      ErrorType: 'OrchestrationTerminated',
+      ErrorMessage: `Terminated: ${reason ?? ''}`,
+      IsNonRetriable: true,
+    });
+    this.changed();
+  }
+
+  purge(instanceId: string): boolean {
+    return this.o.store.delete(instanceId);
+  }
+
+  purgeWhere(query: InstanceQuery): number {
+    let n = 0;
+    for (const inst of [...this.o.store.all()]) {
+      if (isTerminal(inst.status) && this.matches(inst, query))
+        n += this.o.store.delete(inst.instanceId) ? 1 : 0;
+    }
+    return n;
+  }
+
+  getStatus(
+    instanceId: string,
+    opts: { showHistory?: boolean; showInput?: boolean } = {},
+  ): InstanceStatus | undefined {
+    const inst = this.o.store.get(instanceId);
+    return inst ? this.toStatus(inst, opts) : undefined;
+  }
+
+  list(query: InstanceQuery, opts: { showInput?: boolean } = {}): InstanceStatus[] {
+    return [...this.o.store.all()].filter((i) => this.matches(i, query)).map((i) => this.toStatus(i, opts));
+  }
+
+  history(instanceId: string): readonly HistoryEvent[] {
+    return this.o.store.get(instanceId)?.history ?? [];
+  }
+
+  // ---- driving ---------------------------------------------------------------------------------------------
+
+  /** Runs episodes and activities until nothing is runnable and no activity is in flight. */
+  async settle(): Promise<void> {
+    for (;;) {
+      this.kick();
+      if (this.pumpPromise) await this.pumpPromise;
+      if (this.running.size > 0) {
+        await Promise.race(this.running.values());
+        continue;
+      }
+      if (!this.stopping && (this.nextRunnable() || this.hasDueTimer())) continue;
+      return;
+    }
+  }
+
+  /** Earliest pending durable timer of a live instance (ms), if any. */
+  nextTimerDue(): number | undefined {
+    let min: number | undefined;
+    for (const inst of this.o.store.all()) {
+      if (isTerminal(inst.status)) continue;
+      for (const t of inst.timers) {
+        const at = Date.parse(t.fireAt);
+        if (min === undefined || at < min) min = at;
+      }
+    }
+    return min;
+  }
+
+  /** Registers a one-shot listener for any instance change; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Tracks background work (activities, trigger invocations) for settle(). */
+  track(key: string, work: Promise<void>): void {
+    const p = work.finally(() => {
+      this.running.delete(key);
+      this.kick();
+    });
+    this.running.set(key, p);
+  }
+
+  kick(): void {
+    if (this.stopping) return;
+    if (this.pumpPromise) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumpPromise = this.pump().finally(() => {
+      this.pumpPromise = undefined;
+    });
+  }
+
+  /** Stops starting new work and waits for the episode and activities in flight (their results are saved). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.pumpPromise) await this.pumpPromise;
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private async pump(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      for (;;) {
+        if (this.stopping) return;
+        this.fireDueTimers();
+        this.dispatchActivities();
+        const inst = this.nextRunnable();
+        if (!inst) break;
+        await this.runEpisode(inst);
+      }
+    } while (this.pumpAgain);
+  }
+
+  private nextRunnable(): InstanceRecord | undefined {
+    for (const inst of this.o.store.all()) {
+      if (inst.inbox.length > 0 && !isTerminal(inst.status)) return inst;
+    }
+    return undefined;
+  }
+
+  private hasDueTimer(): boolean {
+    const next = this.nextTimerDue();
+    return next !== undefined && next <= this.o.clock.now();
+  }
+
+  private fireDueTimers(): void {
+    const nowMs = this.o.clock.now();
+    for (const inst of this.o.store.all()) {
+      if (isTerminal(inst.status)) continue;
+      const due = inst.timers.filter((t) => Date.parse(t.fireAt) <= nowMs);
+      if (due.length === 0) continue;
+      inst.timers = inst.timers.filter((t) => !due.includes(t));
+      for (const t of due) inst.inbox.push(history.timerFired(new Date(nowMs), t.id, t.fireAt));
+      this.o.store.save(inst);
+    }
+  }
+
+  private dispatchActivities(): void {
+    if (this.stopping) return;
+    for (const inst of this.o.store.all()) {
+      if (isTerminal(inst.status)) continue;
+      for (const act of inst.activities) {
+        const key = `activity|${inst.instanceId}|${act.executionId}|${act.id}`;
+        if (this.running.has(key)) continue;
+        if (this.running.size >= this.o.activityConcurrency) return;
+        this.track(key, this.runActivity(inst.instanceId, act));
+      }
+    }
+  }
+
+  private async runActivity(instanceId: string, act: PendingActivity): Promise<void> {
+    const fn = this.byLowerName.get(act.name.toLowerCase());
+    let event: HistoryEvent;
+    if (fn?.trigger !== 'activity') {
+      event = history.taskFailed(
+        this.o.clock.nowDate(),
+        act.id,
+        `Activity function '${act.name}' not found`,
+        {
+          ErrorType: 'FunctionFailedException',
+          ErrorMessage: `The function '${act.name}' doesn't exist, is disabled, or is not an activity function. Registered activities: ${this.namesOf('activity')}.`,
+          IsNonRetriable: true,
+        },
+      );
+    } else {
+      try {
+        const rv = await invokeRegisteredFunction(fn, { trigger: toTypedJson(act.input), log: this.o.log });
+        event = history.taskCompleted(this.o.clock.nowDate(), act.id, fromTypedData(rv));
+      } catch (err) {
+        const failure = failureDetailsOf(err);
+        event = history.taskFailed(
+          this.o.clock.nowDate(),
+          act.id,
+          `Activity function '${fn.name}' failed: ${failure.ErrorMessage}`,
+          failure,
+        );
+      }
+    }
+    const inst = this.o.store.get(instanceId);
+    if (!inst || inst.executionId !== act.executionId || isTerminal(inst.status)) return;
+    inst.activities = inst.activities.filter((a) => a.id !== act.id);
+    inst.inbox.push(event);
+    this.o.store.save(inst);
+  }
+
+  private async runEpisode(inst: InstanceRecord): Promise<void> {
+    const fn = this.byLowerName.get(inst.name.toLowerCase());
+    const now = this.o.clock.nowDate();
+    const consumed = inst.inbox.length;
+    const past = inst.history;
+    const full = [...past, history.orchestratorStarted(now), ...inst.inbox.slice(0, consumed)];
+    const parentInstanceId = inst.parent?.instanceId ?? null;
+
+    let state: OrchestratorStateJson | undefined;
+    let error: string | undefined;
+    if (fn?.trigger !== 'orchestration') {
+      error = `The function '${inst.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
+    } else {
+      const payload = {
+        history: full.map((e, i) => ({ ...e, IsPlayed: i < past.length })),
+        input: parseJson(inst.input),
+        instanceId: inst.instanceId,
+        isReplaying: past.length > 0,
+        parentInstanceId,
+        upperSchemaVersion: 1,
+        upperSchemaVersionNew: 3,
+        longRunningTimerIntervalDuration: formatTimeSpan(this.o.longRunningTimerIntervalMs),
+        maximumShortTimerDuration: formatTimeSpan(this.o.maximumShortTimerMs),
+        defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
+      };
+      try {
+        const rv = await invokeRegisteredFunction(fn, { trigger: toTypedJson(payload), log: this.o.log });
+        state = fromTypedData(rv) as OrchestratorStateJson;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const at = message.indexOf(OUT_OF_PROC_LABEL);
+        if (at >= 0) {
+          state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as OrchestratorStateJson;
+          error = state.error ?? message.slice(0, at);
+        } else {
+          error = message;
+        }
+      }
+    }
+
+    // The instance may have been terminated or purged while the orchestrator ran.
+    const current = this.o.store.get(inst.instanceId);
+    if (current !== inst || isTerminal(inst.status)) return;
+
+    const actions = state?.actions?.[0] ?? [];
+    let failure: FailureDetails | undefined;
+    let outcome: ReturnType<typeof replayEpisode> | undefined;
+    try {
+      const signatures = actions.map(actionSignature);
+      inst.actionSignatures.forEach((previous, i) => {
+        if (signatures[i] !== previous) {
+          throw new NonDeterminismError(
+            `the orchestrator's actions no longer extend those of its previous episode: action #${i} was '${previous}' and is now '${signatures[i] ?? 'missing'}'.`,
+          );
+        }
+      });
+      inst.actionSignatures = signatures;
+      outcome = replayEpisode(actions, full, {
+        instanceId: inst.instanceId,
+        maximumShortTimerMs: this.o.maximumShortTimerMs,
+        longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
+      });
+    } catch (err) {
+      if (!(err instanceof NonDeterminismError || err instanceof UnsupportedActionError)) throw err;
+      failure = { ErrorType: err.name, ErrorMessage: err.message, IsNonRetriable: true };
+    }
+    if (!failure && error !== undefined) {
+      failure = {
+        ErrorType: 'OrchestrationFailureException',
+        ErrorMessage: `Orchestrator function '${inst.name}' failed: ${error}`,
+        IsNonRetriable: false,
+      };
+    }
+
+    inst.inbox.splice(0, consumed);
+    inst.episodes++;
+    if (state?.customStatus !== undefined) inst.customStatus = toJsonText(state.customStatus);
+    if (inst.status === 'Pending' || inst.status === 'ContinuedAsNew') inst.status = 'Running';
+
+    if (failure) {
+      inst.history = [
+        ...full,
+        history.executionCompleted(now, 'Failed', toJsonText(failure.ErrorMessage), failure),
+        history.orchestratorCompleted(now),
+      ];
+      this.finish(inst, 'Failed', toJsonText(failure.ErrorMessage), failure);
+    } else if (outcome?.continueAsNew) {
+      this.continueAsNew(inst, full, outcome.continueAsNew.input, outcome.bufferedEvents, now);
+    } else if (state?.isDone) {
+      const output = toJsonText(state.output);
+      inst.history = [
+        ...full,
+        history.executionCompleted(now, 'Completed', output),
+        history.orchestratorCompleted(now),
+      ];
+      this.finish(inst, 'Completed', output, undefined);
+    } else {
+      const scheduled = (outcome?.newItems ?? []).map((item) => this.schedule(inst, item, now));
+      inst.history = [...full, ...scheduled, history.orchestratorCompleted(now)];
+      this.touch(inst);
+      this.o.store.save(inst);
+    }
+    this.o.onEpisode?.({
+      instanceId: inst.instanceId,
+      name: inst.name,
+      episode: inst.episodes,
+      runtimeStatus: inst.status,
+    });
+    this.changed();
+  }
+
+  private schedule(inst: InstanceRecord, item: ScheduledItem, now: Date): HistoryEvent {
+    switch (item.kind) {
+      case 'activity':
+        inst.activities.push({
+          executionId: inst.executionId,
+          id: item.id,
+          name: item.name,
+          input: item.input,
+        });
+        return history.taskScheduled(now, item.id, item.name, item.input);
+      case 'timer':
+        inst.timers.push({ executionId: inst.executionId, id: item.id, fireAt: item.fireAt });
+        return history.timerCreated(now, item.id, new Date(item.fireAt));
+      case 'subOrchestration': {
+        const fn = this.byLowerName.get(item.name.toLowerCase());
+        this.createInstance(fn?.name ?? item.name, item.instanceId, item.input, {
+          instanceId: inst.instanceId,
+          executionId: inst.executionId,
+          taskScheduledId: item.id,
+          name: inst.name,
+        });
+        return history.subOrchestrationCreated(now, item.id, item.name, item.instanceId, item.input);
+      }
+    }
+  }
+
+  private continueAsNew(
+    inst: InstanceRecord,
+    full: HistoryEvent[],
+    input: unknown,
+    buffered: readonly HistoryEvent[],
+    now: Date,
+  ): void {
+    const inputJson = toJsonText(input);
+    // The finished execution's history is replaced: continue-as-new resets history.
+    void full;
+    inst.executionId = randomUUID().replaceAll('-', '');
+    inst.input = inputJson;
+    inst.history = [];
+    inst.actionSignatures = [];
+    inst.activities = [];
+    inst.timers = [];
+    inst.output = undefined;
+    inst.status = 'ContinuedAsNew';
+    const parentInfo = inst.parent
+      ? {
+          Name: this.o.store.get(inst.parent.instanceId)?.name ?? '',
+          Version: '',
+          TaskScheduleId: inst.parent.taskScheduledId,
+          OrchestrationInstance: { InstanceId: inst.parent.instanceId, ExecutionId: inst.parent.executionId },
+        }
+      : null;
+    inst.inbox = [
+      history.executionStarted(now, inst.name, inst.instanceId, inst.executionId, input, parentInfo),
+      ...buffered,
+      ...inst.inbox,
+    ];
+    this.touch(inst);
+    this.o.store.save(inst);
+  }
+
+  private finish(
+    inst: InstanceRecord,
+    status: 'Completed' | 'Failed',
+    output: string,
+    failure?: FailureDetails,
+  ) {
+    inst.status = status;
+    inst.output = output;
+    inst.failure = failure;
+    inst.activities = [];
+    inst.timers = [];
+    this.touch(inst);
+    this.o.store.save(inst);
+    if (status === 'Completed') this.notifyParent(inst, undefined);
+    else if (failure) this.notifyParent(inst, failure);
+  }
+
+  private notifyParent(child: InstanceRecord, failure: FailureDetails | undefined): void {
+    const link = child.parent;
+    if (!link) return;
+    const parent = this.o.store.get(link.instanceId);
+    if (!parent || parent.executionId !== link.executionId || isTerminal(parent.status)) return;
+    const now = this.o.clock.nowDate();
+    parent.inbox.push(
+      failure
+        ? history.subOrchestrationFailed(
+            now,
+            link.taskScheduledId,
+            `Sub-orchestration '${child.name}' (instance '${child.instanceId}') failed: ${failure.ErrorMessage}`,
+            failure,
+          )
+        : history.subOrchestrationCompleted(now, link.taskScheduledId, child.output),
+    );
+    this.o.store.save(parent);
+    this.kick();
+  }
+
+  private createInstance(
+    name: string,
+    instanceId: string,
+    input: unknown,
+    parent: (InstanceRecord['parent'] & { name: string }) | undefined,
+  ): InstanceRecord {
+    const now = this.o.clock.nowDate();
+    const executionId = randomUUID().replaceAll('-', '');
+    const parentInfo = parent
+      ? {
+          Name: parent.name,
+          Version: '',
+          TaskScheduleId: parent.taskScheduledId,
+          OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId },
+        }
+      : null;
+    const record: InstanceRecord = {
+      instanceId,
+      name,
+      executionId,
+      status: 'Pending',
+      input: toJsonText(input),
+      output: undefined,
+      customStatus: undefined,
+      failure: undefined,
+      createdTime: now.toISOString(),
+      lastUpdatedTime: now.toISOString(),
+      history: [],
+      inbox: [history.executionStarted(now, name, instanceId, executionId, input, parentInfo)],
+      actionSignatures: [],
+      activities: [],
+      timers: [],
+      parent: parent
+        ? {
+            instanceId: parent.instanceId,
+            executionId: parent.executionId,
+            taskScheduledId: parent.taskScheduledId,
+          }
+        : undefined,
+      episodes: 0,
+    };
+    this.o.store.save(record);
+    this.changed();
+    return record;
+  }
+
+  private toStatus(
+    inst: InstanceRecord,
+    opts: { showHistory?: boolean; showInput?: boolean },
+  ): InstanceStatus {
+    return {
+      name: inst.name,
+      instanceId: inst.instanceId,
+      runtimeStatus: inst.status,
+      input: opts.showInput === false ? null : parseJson(inst.input),
+      output: parseJson(inst.output),
+      customStatus: parseJson(inst.customStatus),
+      createdTime: inst.createdTime,
+      lastUpdatedTime: inst.lastUpdatedTime,
+      failureDetails: inst.failure,
+      history: opts.showHistory ? [...inst.history] : undefined,
+    };
+  }
+
+  private matches(inst: InstanceRecord, q: InstanceQuery): boolean {
+    if (q.runtimeStatus && q.runtimeStatus.length > 0) {
+      const wanted = q.runtimeStatus.map((s) => s.toLowerCase());
+      if (!wanted.includes(inst.status.toLowerCase())) return false;
+    }
+    const created = Date.parse(inst.createdTime);
+    if (q.createdTimeFrom && created < q.createdTimeFrom.getTime()) return false;
+    if (q.createdTimeTo && created > q.createdTimeTo.getTime()) return false;
+    if (q.instanceIdPrefix && !inst.instanceId.startsWith(q.instanceIdPrefix)) return false;
+    return true;
+  }
+
+  private require(instanceId: string): InstanceRecord {
+    const inst = this.o.store.get(instanceId);
+    if (!inst) throw new InstanceNotFoundError(instanceId);
+    return inst;
+  }
+
+  private touch(inst: InstanceRecord): void {
+    inst.lastUpdatedTime = this.o.clock.nowDate().toISOString();
+  }
+
+  private changed(): void {
+    for (const l of [...this.changeListeners]) l();
+  }
+
+  private namesOf(kind: RegisteredFunction['trigger']): string {
+    const names = [...this.o.functions.values()].filter((f) => f.trigger === kind).map((f) => f.name);
+    return names.length > 0 ? names.join(', ') : '(none)';
+  }
+}
