@@ -3,7 +3,7 @@
 //
 //   resource groups   app, image builder (templates + builder identity), destination (images), staging (one per
 //                     image definition, so Image Builder's logs have a known home)
-//   custom roles      Network Joiner, Image Contributor (the runbook's two least-privilege roles), Platform Image Reader
+//   custom roles      Network Joiner, Image Contributor (the runbook's two least-privilege roles), Builder App Reader
 //   app               Flex Consumption Function App (Node 22), its user-assigned identity, storage without shared
 //                     keys, Application Insights with Entra-only ingestion
 //   app's rights      see the "Role assignments of the app" section below; delegation is limited by ABAC conditions
@@ -420,13 +420,13 @@ module stagingLogReader 'modules/rbac/resource-group-role.bicep' = [
   }
 ]
 
-// The base-image watcher lists marketplace image versions (a subscription-level read).
-module platformImageReader 'modules/rbac/subscription-role.bicep' = {
-  name: '${deploymentPrefix}-platform-image-reader'
+// Subscription-level reads: marketplace image versions (base-image watcher), role definitions (preflight).
+module builderAppReader 'modules/rbac/subscription-role.bicep' = {
+  name: '${deploymentPrefix}-builder-app-reader'
   params: {
     principalId: appPrincipalId
-    roleDefinitionGuid: customRoles.outputs.platformImageReaderRoleGuid
-    purpose: 'Jump-box builder app: finds the newest marketplace image version.'
+    roleDefinitionGuid: customRoles.outputs.builderAppReaderRoleGuid
+    purpose: 'Jump-box builder app: lists marketplace image versions and reads role definitions.'
   }
 }
 

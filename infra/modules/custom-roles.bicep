@@ -2,7 +2,8 @@
 //  - Network Joiner: what Image Builder's identity needs on the build virtual network (assign it on the vnet).
 //  - Image Contributor: what Image Builder's identity needs to write the image at the very end of a build
 //    (managed images and Azure Compute Gallery versions); the app grants it just in time on the destination group.
-//  - Platform Image Reader: what the app needs to find the newest marketplace image version.
+//  - Builder App Reader: the app's only subscription-level rights, read-only: list marketplace image versions
+//    (base-image watcher) and read role definitions (preflight checks that the custom roles exist).
 targetScope = 'subscription'
 
 @description('Distinguishes the role names of several environments in one tenant (role names are tenant-unique).')
@@ -23,7 +24,8 @@ var imageContributorActions = [
   'Microsoft.Compute/galleries/images/versions/write'
 ]
 
-var platformImageReaderActions = [
+var builderAppReaderActions = [
+  'Microsoft.Authorization/roleDefinitions/read'
   'Microsoft.Compute/locations/publishers/read'
   'Microsoft.Compute/locations/publishers/artifacttypes/offers/read'
   'Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/read'
@@ -66,16 +68,16 @@ resource imageContributor 'Microsoft.Authorization/roleDefinitions@2022-04-01' =
   }
 }
 
-resource platformImageReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, 'jumpbox-image-builder', 'platform-image-reader', nameSuffix)
+resource builderAppReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, 'jumpbox-image-builder', 'builder-app-reader', nameSuffix)
   properties: {
-    roleName: 'Image Builder Platform Image Reader (${nameSuffix})'
+    roleName: 'Image Builder App Reader (${nameSuffix})'
     type: 'CustomRole'
-    description: 'Lets the jump-box builder app list marketplace image versions to detect base-image updates.'
+    description: 'Lets the jump-box builder app list marketplace image versions (base-image updates) and read role definitions (preflight).'
     assignableScopes: [subscription().id]
     permissions: [
       {
-        actions: platformImageReaderActions
+        actions: builderAppReaderActions
         notActions: []
         dataActions: []
         notDataActions: []
@@ -92,5 +94,5 @@ output networkJoinerRoleGuid string = networkJoiner.name
 output imageContributorRoleId string = imageContributor.id
 @description('GUID of the Image Contributor role definition.')
 output imageContributorRoleGuid string = imageContributor.name
-@description('GUID of the Platform Image Reader role definition.')
-output platformImageReaderRoleGuid string = platformImageReader.name
+@description('GUID of the Builder App Reader role definition.')
+output builderAppReaderRoleGuid string = builderAppReader.name

@@ -1,4 +1,4 @@
-// One role assignment at subscription scope (used only for the read-only Platform Image Reader custom role).
+// One role assignment at subscription scope (used only for the read-only Builder App Reader custom role).
 targetScope = 'subscription'
 
 @description('Principal (service principal of a managed identity) that receives the role.')
