@@ -1,0 +1,743 @@
+/**
+ * Microsoft.VirtualMachineImages/imageTemplates: PUT (201 + Azure-AsyncOperation, Creating ->
+ * Succeeded/Failed), immutability (409 on change, 200 on repeat), GET/list/DELETE, run/cancel with the
+ * build state machine on the virtual clock, logs in the staging account, RBAC checked at distribution,
+ * run outputs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ArmRequest, ArmResponse, EmulatorContext } from '../context.js';
+import { ArmError, authorizationFailedMessage, conflict, resourceNotFound } from '../errors.js';
+import type { AsyncOperation, OperationError, OperationOutcome } from '../operations.js';
+import {
+  acceptedResponse,
+  asyncPutResponse,
+  listBody,
+  normalizeLocation,
+  provisioningOperation,
+  RESOURCE_GROUP_TYPE,
+  requireObjectBody,
+  requireResourceGroup,
+  requireSubscription,
+  resourceGroupId,
+  tagsOf,
+} from '../providers/common.js';
+import {
+  GALLERY_IMAGE_VERSION_TYPE,
+  imageId as managedImageId,
+  putGalleryImageVersion,
+  putManagedImage,
+} from '../providers/compute.js';
+import { IDENTITY_TYPE } from '../providers/msi.js';
+import { SUBNET_TYPE } from '../providers/network.js';
+import { deleteResourceGroupContents, putResourceGroup } from '../providers/resources.js';
+import { putStagingStorageAccount, STORAGE_ACCOUNT_TYPE, storageAccountId } from '../providers/storage.js';
+import { hasPermission } from '../rbac.js';
+import { type Route, route } from '../router.js';
+import type { Json } from '../store.js';
+import { customizationLog, LOG_CONTAINER, type LogContext, validationLog } from './build-logs.js';
+import {
+  displayedState,
+  planRun,
+  type RunEvent,
+  type RunPlan,
+  type RunState,
+  type RunSubState,
+  runEvents,
+  timeoutMsOf,
+} from './build-run.js';
+import { canonicalTemplate, validateTemplateBody } from './template-validation.js';
+
+export const TEMPLATE_TYPE = 'Microsoft.VirtualMachineImages/imageTemplates';
+const NS = 'Microsoft.VirtualMachineImages';
+export const NETWORK_JOIN_ACTION = 'Microsoft.Network/virtualNetworks/subnets/join/action';
+export const IMAGE_WRITE_ACTION = 'Microsoft.Compute/images/write';
+export const GALLERY_VERSION_WRITE_ACTION = 'Microsoft.Compute/galleries/images/versions/write';
+
+export interface RunRecord {
+  readonly guid: string;
+  readonly plan: RunPlan;
+  readonly continueOnValidationFailure: boolean;
+  readonly exactVersion: string | undefined;
+  readonly op: AsyncOperation;
+  /** Events already applied. */
+  applied: number;
+  validationFailed: boolean;
+  finished?: { runState: RunState; runSubState: RunSubState; endMs: number; message: string };
+  cancelOp?: AsyncOperation;
+}
+
+export interface TemplateRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+  readonly request: Json;
+  readonly canonical: string;
+  readonly identity: { id: string; principalId: string; clientId: string };
+  readonly staging: { resourceGroup: string; createdGroup: boolean; account: string };
+  provisioningState: 'Creating' | 'Succeeded' | 'Failed';
+  provisioningError?: { provisioningErrorCode: string; message: string };
+  createOp: AsyncOperation;
+  tags: Record<string, string> | undefined;
+  run?: RunRecord;
+  readonly runs: RunRecord[];
+  readonly runOutputs: Map<string, Json>;
+}
+
+export type BuildEventListener = (template: TemplateRecord, run: RunRecord) => void;
+
+export class ImageBuilderService {
+  private readonly templates = new Map<string, TemplateRecord>();
+
+  constructor(private readonly ctx: EmulatorContext) {}
+
+  records(): TemplateRecord[] {
+    return [...this.templates.values()];
+  }
+
+  get(id: string): TemplateRecord | undefined {
+    return this.templates.get(id.toLowerCase());
+  }
+
+  clear(): void {
+    this.templates.clear();
+  }
+
+  /** Advances every active run to the current virtual time. */
+  tick(): void {
+    const now = this.ctx.now();
+    for (const t of this.templates.values()) {
+      if (t.run && !t.run.finished) this.advance(t, t.run, now);
+      if (t.provisioningState === 'Creating') this.ctx.operations.settle(t.createOp);
+    }
+  }
+
+  // ---------- views ----------
+
+  view(t: TemplateRecord): Json {
+    const props = { ...((t.request.properties ?? {}) as Json) };
+    const source = { ...((props.source ?? {}) as Json) };
+    const exact = t.run?.exactVersion ?? t.runs.at(-1)?.exactVersion;
+    if (source.type === 'PlatformImage' && exact) source.exactVersion = exact;
+    const lastRun = t.run;
+    return {
+      id: t.id,
+      name: t.name,
+      type: TEMPLATE_TYPE,
+      location: t.location,
+      ...(t.tags ? { tags: t.tags } : {}),
+      identity: {
+        type: 'UserAssigned',
+        userAssignedIdentities: {
+          [t.identity.id]: { principalId: t.identity.principalId, clientId: t.identity.clientId },
+        },
+      },
+      properties: {
+        ...props,
+        source,
+        buildTimeoutInMinutes: props.buildTimeoutInMinutes ?? 0,
+        vmProfile: { vmSize: '', osDiskSizeGB: 0, ...((props.vmProfile ?? {}) as Json) },
+        provisioningState: t.provisioningState,
+        ...(t.provisioningError ? { provisioningError: t.provisioningError } : {}),
+        ...(lastRun ? { lastRunStatus: this.lastRunStatus(lastRun) } : {}),
+        exactStagingResourceGroup: resourceGroupId(this.ctx.subscriptionId, t.staging.resourceGroup),
+      },
+    };
+  }
+
+  private lastRunStatus(run: RunRecord): Json {
+    const start = new Date(run.plan.startMs).toISOString();
+    if (run.finished) {
+      return {
+        startTime: start,
+        endTime: new Date(run.finished.endMs).toISOString(),
+        runState: run.finished.runState,
+        runSubState: run.finished.runSubState,
+        message: run.finished.message,
+      };
+    }
+    return { startTime: start, ...displayedState(run.plan, this.ctx.now()), message: '' };
+  }
+
+  // ---------- lifecycle ----------
+
+  put(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
+    const ctx = this.ctx;
+    requireResourceGroup(ctx, sub, rg);
+    const body = requireObjectBody(req);
+    const id = `${resourceGroupId(ctx.subscriptionId, rg)}/providers/${NS}/imageTemplates/${name}`;
+    const validated = validateTemplateBody(name, body, ctx.subscriptionId);
+    const canonical = canonicalTemplate(body);
+    const existing = this.get(id);
+    if (existing) {
+      if (existing.canonical !== canonical) {
+        throw conflict(
+          'Conflict',
+          'Update/Upgrade of image templates is currently not supported. Please change the name of the template you are submitting.',
+        );
+      }
+      return { status: 200, body: this.view(existing) };
+    }
+    const identity = ctx.store.get(validated.identityId);
+    if (!identity || identity.type !== IDENTITY_TYPE) {
+      throw new ArmError(
+        400,
+        'InvalidParameter',
+        `identity.userAssignedIdentities: the user-assigned identity '${validated.identityId}' was not found; create it first.`,
+        [
+          {
+            code: 'InvalidParameter',
+            message: 'identity not found',
+            target: 'identity.userAssignedIdentities',
+          },
+        ],
+      );
+    }
+    const location = normalizeLocation(String(body.location));
+    const identityProps = identity.body.properties as Json;
+    const stagingName =
+      validated.stagingResourceGroup?.name ?? `IT_${rg}_${name}_${randomUUID()}`.slice(0, 90);
+    const stagingId = resourceGroupId(ctx.subscriptionId, stagingName);
+    const stagingExists = ctx.store.has(stagingId);
+    const failure = this.provisioningFailure(
+      validated.subnetId,
+      String(identityProps.principalId),
+      (body.properties as Json).source as Json,
+      stagingExists ? stagingId : undefined,
+    );
+    const account = ctx.nextStagingAccount();
+    const record: TemplateRecord = {
+      id,
+      name,
+      resourceGroup: rg,
+      location,
+      request: body,
+      canonical,
+      identity: {
+        id: validated.identityId,
+        principalId: String(identityProps.principalId),
+        clientId: String(identityProps.clientId),
+      },
+      staging: { resourceGroup: stagingName, createdGroup: !stagingExists, account },
+      provisioningState: 'Creating',
+      createOp: undefined as unknown as AsyncOperation,
+      tags: tagsOf(body),
+      runs: [],
+      runOutputs: new Map(),
+    };
+    record.createOp = provisioningOperation(ctx, req, NS, location, id, () =>
+      this.completeProvisioning(record, failure),
+    );
+    this.templates.set(id.toLowerCase(), record);
+    ctx.store.put(id, TEMPLATE_TYPE, { id, name, type: TEMPLATE_TYPE, location }, ctx.now());
+    return asyncPutResponse(ctx, req, record.createOp, true, this.view(record));
+  }
+
+  /** What AIB finds wrong while creating the template, checked when the PUT arrives. */
+  private provisioningFailure(
+    subnetId: string | undefined,
+    principalId: string,
+    source: Json,
+    existingStaging: string | undefined,
+  ): OperationError | undefined {
+    const ctx = this.ctx;
+    if (source.type === 'PlatformImage') {
+      const versions = ctx.marketplace.get(
+        ctx.marketplaceKey(String(source.publisher), String(source.offer), String(source.sku)),
+      );
+      if (!versions || (source.version !== 'latest' && !versions.includes(String(source.version)))) {
+        return {
+          code: 'BadPIRSource',
+          message: `The platform image ${String(source.publisher)}:${String(source.offer)}:${String(source.sku)}:${String(source.version)} was not found in the marketplace.`,
+        };
+      }
+    }
+    if (subnetId) {
+      const subnet = ctx.store.get(subnetId);
+      if (!subnet || subnet.type !== SUBNET_TYPE) {
+        return { code: 'Other', message: `The subnet '${subnetId}' was not found.` };
+      }
+      const vnetId = subnetId.replace(/\/subnets\/[^/]+$/i, '');
+      if (!hasPermission(ctx.store, principalId, NETWORK_JOIN_ACTION, vnetId)) {
+        return {
+          code: 'AuthorizationFailed',
+          message: authorizationFailedMessage({ objectId: principalId }, NETWORK_JOIN_ACTION, subnetId),
+        };
+      }
+      const pls = (subnet.body.properties as Json).privateLinkServiceNetworkPolicies;
+      if (pls !== 'Disabled') {
+        return {
+          code: 'Other',
+          message: `The subnet '${subnetId}' must have privateLinkServiceNetworkPolicies set to Disabled (found '${String(pls)}').`,
+        };
+      }
+    }
+    if (existingStaging && ctx.store.listUnder(existingStaging).length > 0) {
+      return {
+        code: 'BadStagingResourceGroup',
+        message: `The staging resource group '${existingStaging}' exists and is not empty; it must be empty or not exist.`,
+      };
+    }
+    return undefined;
+  }
+
+  private completeProvisioning(t: TemplateRecord, failure: OperationError | undefined): OperationOutcome {
+    const ctx = this.ctx;
+    if (failure) {
+      t.provisioningState = 'Failed';
+      t.provisioningError = {
+        provisioningErrorCode: ['BadPIRSource', 'BadStagingResourceGroup'].includes(failure.code)
+          ? failure.code
+          : 'Other',
+        message: failure.message,
+      };
+      return {
+        status: 'Failed',
+        error: {
+          code: failure.code === 'AuthorizationFailed' ? 'AuthorizationFailed' : 'ResourceOperationFailure',
+          message: failure.message,
+        },
+      };
+    }
+    if (!ctx.store.has(resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup))) {
+      putResourceGroup(ctx, t.staging.resourceGroup, t.location, { createdBy: 'AzureVMImageBuilder' }, t.id);
+    }
+    putStagingStorageAccount(ctx, t.staging.resourceGroup, t.staging.account, t.location, {
+      createdBy: 'AzureVMImageBuilder',
+      imageTemplateName: t.name,
+      imageTemplateResourceGroupName: t.resourceGroup,
+    });
+    t.provisioningState = 'Succeeded';
+    return { status: 'Succeeded' };
+  }
+
+  getTemplate(sub: string, rg: string, name: string): TemplateRecord {
+    requireResourceGroup(this.ctx, sub, rg);
+    const t = this.get(
+      `${resourceGroupId(this.ctx.subscriptionId, rg)}/providers/${NS}/imageTemplates/${name}`,
+    );
+    if (!t) throw resourceNotFound(TEMPLATE_TYPE, name, rg);
+    if (t.provisioningState === 'Creating') this.ctx.operations.observe(t.createOp);
+    return t;
+  }
+
+  delete(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
+    const ctx = this.ctx;
+    requireResourceGroup(ctx, sub, rg);
+    const t = this.get(`${resourceGroupId(ctx.subscriptionId, rg)}/providers/${NS}/imageTemplates/${name}`);
+    if (!t) return { status: 204 };
+    if (t.run && !t.run.finished) {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' cannot be deleted while a build is in progress (runState ${displayedState(t.run.plan, ctx.now()).runState}); cancel the build and wait for it to end.`,
+      );
+    }
+    this.templates.delete(t.id.toLowerCase());
+    ctx.store.delete(t.id);
+    const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
+    ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
+    if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
+    for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
+    const op = provisioningOperation(ctx, req, NS, t.location, t.id);
+    return acceptedResponse(ctx, req, op, { location: true });
+  }
+
+  run(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
+    const ctx = this.ctx;
+    const t = this.getTemplate(sub, rg, name);
+    if (t.provisioningState !== 'Succeeded') {
+      throw new ArmError(
+        400,
+        'InvalidTemplateState',
+        `The image template '${name}' is in provisioning state '${t.provisioningState}' and cannot be run; ${t.provisioningState === 'Failed' ? 'delete it and create it again after fixing the cause' : 'wait for its creation to finish'}.`,
+      );
+    }
+    if (t.run && !t.run.finished) {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' already has a build in progress; wait for it to finish or cancel it before running again.`,
+      );
+    }
+    const props = (t.request.properties ?? {}) as Json;
+    const validate = (props.validate ?? {}) as Json;
+    const hasValidation = Array.isArray(validate.inVMValidations)
+      ? validate.inVMValidations.length > 0
+      : validate.sourceValidationOnly === true;
+    const plan = planRun(ctx.now(), ctx.build.phaseDurations, {
+      optimize: props.optimize !== undefined,
+      validate: hasValidation,
+      outcome: ctx.build.outcome,
+      timeoutMs: timeoutMsOf(props.buildTimeoutInMinutes as number | undefined),
+    });
+    const source = (props.source ?? {}) as Json;
+    let exactVersion: string | undefined;
+    if (source.type === 'PlatformImage') {
+      const versions =
+        ctx.marketplace.get(
+          ctx.marketplaceKey(String(source.publisher), String(source.offer), String(source.sku)),
+        ) ?? [];
+      exactVersion = source.version === 'latest' ? newestVersion(versions) : String(source.version);
+    }
+    let run!: RunRecord;
+    const op = ctx.operations.create({
+      namespace: NS,
+      location: t.location,
+      apiVersion: req.apiVersion,
+      resourceId: t.id,
+      driver: { kind: 'watch', check: () => runOutcome(run) },
+    });
+    run = {
+      guid: randomUUID(),
+      plan,
+      continueOnValidationFailure: validate.continueDistributeOnFailure === true,
+      exactVersion,
+      op,
+      applied: 0,
+      validationFailed: false,
+    };
+    t.run = run;
+    t.runs.push(run);
+    ctx.logs.write(
+      ctx.blobAccountUrl(t.staging.account),
+      `${run.guid}/customization.log`,
+      customizationLog(this.logContext(t, run), 'in-progress', plan.startMs),
+    );
+    return acceptedResponse(ctx, req, op, { asyncOperation: true });
+  }
+
+  cancel(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
+    const ctx = this.ctx;
+    const t = this.getTemplate(sub, rg, name);
+    const run = t.run;
+    if (!run || run.finished) {
+      throw conflict('Conflict', `The image template '${name}' has no build in progress to cancel.`);
+    }
+    if (run.plan.cancelAtMs === undefined) run.plan.cancelAtMs = ctx.now();
+    run.cancelOp ??= ctx.operations.create({
+      namespace: NS,
+      location: t.location,
+      apiVersion: req.apiVersion,
+      resourceId: t.id,
+      driver: {
+        kind: 'watch',
+        check: () => (run.finished ? { status: 'Succeeded' } : undefined),
+      },
+    });
+    return acceptedResponse(ctx, req, run.cancelOp, { asyncOperation: true });
+  }
+
+  // ---------- the build ----------
+
+  private logContext(t: TemplateRecord, run: RunRecord): LogContext {
+    const props = (t.request.properties ?? {}) as Json;
+    const source = (props.source ?? {}) as Json;
+    const customizers = Array.isArray(props.customize)
+      ? (props.customize as Json[]).map((c, i) => String(c.name ?? `step-${i + 1}`))
+      : [];
+    return {
+      templateName: t.name,
+      runGuid: run.guid,
+      startMs: run.plan.startMs,
+      source:
+        source.type === 'PlatformImage'
+          ? `${String(source.publisher)}:${String(source.offer)}:${String(source.sku)}:${run.exactVersion ?? String(source.version)}`
+          : String(source.imageId ?? source.imageVersionId),
+      customizers,
+      vmSize: String(((props.vmProfile ?? {}) as Json).vmSize ?? 'Standard_D2ds_v4') || 'Standard_D2ds_v4',
+      bytes: this.ctx.build.logBytes,
+    };
+  }
+
+  logUrl(t: TemplateRecord, run: RunRecord, file: 'customization.log' | 'validation.log'): string {
+    return `${this.ctx.blobAccountUrl(t.staging.account)}/${LOG_CONTAINER}/${run.guid}/${file}`;
+  }
+
+  private advance(t: TemplateRecord, run: RunRecord, now: number): void {
+    const events = runEvents(run.plan, run.continueOnValidationFailure);
+    while (!run.finished && run.applied < events.length && events[run.applied]!.atMs <= now) {
+      this.apply(t, run, events[run.applied]!);
+      run.applied += 1;
+    }
+  }
+
+  private finish(
+    run: RunRecord,
+    runState: RunState,
+    runSubState: RunSubState,
+    endMs: number,
+    message: string,
+  ): void {
+    run.finished = { runState, runSubState, endMs, message };
+  }
+
+  private apply(t: TemplateRecord, run: RunRecord, e: RunEvent): void {
+    const ctx = this.ctx;
+    const account = ctx.blobAccountUrl(t.staging.account);
+    const lc = this.logContext(t, run);
+    const customizationUrl = this.logUrl(t, run, 'customization.log');
+    switch (e.kind) {
+      case 'customized': {
+        ctx.logs.write(
+          account,
+          `${run.guid}/customization.log`,
+          customizationLog(lc, e.failed ? 'failed' : 'succeeded', e.atMs),
+        );
+        if (e.failed) {
+          this.finish(
+            run,
+            'Failed',
+            'Customizing',
+            e.atMs,
+            `Build failed during customization: Packer build command has failed: exit status 1. See the customization log for details: ${customizationUrl}`,
+          );
+        }
+        return;
+      }
+      case 'validated': {
+        const validate = ((t.request.properties as Json).validate ?? {}) as Json;
+        const names = Array.isArray(validate.inVMValidations)
+          ? (validate.inVMValidations as Json[]).map((v, i) => String(v.name ?? `validation-${i + 1}`))
+          : [];
+        ctx.logs.write(account, `${run.guid}/validation.log`, validationLog(lc, names, e.failed, e.atMs));
+        if (e.failed) {
+          run.validationFailed = true;
+          if (!run.continueOnValidationFailure) {
+            this.finish(
+              run,
+              'Failed',
+              'Validating',
+              e.atMs,
+              `Validation failed: an in-VM validation exited with a non-zero status. See the validation log for details: ${this.logUrl(t, run, 'validation.log')}`,
+            );
+          }
+        }
+        return;
+      }
+      case 'distributed':
+        this.distribute(t, run, e.atMs);
+        return;
+      case 'timeout': {
+        const phase = displayedState(run.plan, e.atMs).runSubState;
+        ctx.logs.write(account, `${run.guid}/customization.log`, customizationLog(lc, 'timed-out', e.atMs));
+        this.finish(
+          run,
+          'Failed',
+          phase,
+          e.atMs,
+          `Build timed out: the build did not finish within buildTimeoutInMinutes (${run.plan.timeoutMs / 60000} minutes). See the customization log for details: ${customizationUrl}`,
+        );
+        return;
+      }
+      case 'canceled': {
+        const phase = displayedState(run.plan, run.plan.cancelAtMs ?? e.atMs).runSubState;
+        ctx.logs.write(account, `${run.guid}/customization.log`, customizationLog(lc, 'canceled', e.atMs));
+        this.finish(run, 'Canceled', phase, e.atMs, 'The build was canceled by the user.');
+        return;
+      }
+    }
+  }
+
+  /** Distribution, at the very end: checks the template identity's rights on each target, as AIB does. */
+  private distribute(t: TemplateRecord, run: RunRecord, atMs: number): void {
+    const ctx = this.ctx;
+    const distributors = ((t.request.properties as Json).distribute ?? []) as Json[];
+    const failures: string[] = [];
+    const principal = { objectId: t.identity.principalId, clientId: t.identity.clientId };
+    for (const d of distributors) {
+      const runOutputName = String(d.runOutputName);
+      let artifact: { artifactId?: string; artifactUri?: string } | undefined;
+      if (d.type === 'ManagedImage') {
+        const id = String(d.imageId);
+        const rg = id.split('/')[4]!;
+        if (!ctx.store.has(resourceGroupId(ctx.subscriptionId, rg))) {
+          failures.push(`Resource group '${rg}' could not be found (distributing to ${id}).`);
+        } else if (!hasPermission(ctx.store, principal.objectId, IMAGE_WRITE_ACTION, id)) {
+          failures.push(
+            `AuthorizationFailed: ${authorizationFailedMessage(principal, IMAGE_WRITE_ACTION, id)}`,
+          );
+        } else if (ctx.store.has(id)) {
+          failures.push(
+            `The managed image '${id}' already exists; a managed image distribution target must not exist. Delete the image or distribute to a new image name.`,
+          );
+        } else {
+          const image = putManagedImage(
+            ctx,
+            managedImageId(ctx.subscriptionId, rg, id.split('/').at(-1)!),
+            normalizeLocation(String(d.location)),
+            (d.artifactTags as Record<string, string> | undefined) ?? undefined,
+            {
+              storageProfile: {
+                osDisk: {
+                  osType: 'Linux',
+                  osState: 'Generalized',
+                  caching: 'ReadWrite',
+                  storageAccountType: 'Standard_LRS',
+                  diskSizeGB: 64,
+                  blobUri: `${ctx.blobAccountUrl(t.staging.account)}/vhds/${run.guid}.vhd`,
+                },
+                dataDisks: [],
+                zoneResilient: false,
+              },
+            },
+          );
+          artifact = { artifactId: String(image.id) };
+        }
+      } else if (d.type === 'SharedImage') {
+        const galleryImageId = String(d.galleryImageId);
+        const definition = ctx.store.get(galleryImageId);
+        const version = definition ? nextGalleryVersion(ctx, galleryImageId, d, run.exactVersion) : '0.0.1';
+        const versionId = `${galleryImageId}/versions/${version}`;
+        if (!definition) {
+          failures.push(`The gallery image definition '${galleryImageId}' was not found.`);
+        } else if (!hasPermission(ctx.store, principal.objectId, GALLERY_VERSION_WRITE_ACTION, versionId)) {
+          failures.push(
+            `AuthorizationFailed: ${authorizationFailedMessage(principal, GALLERY_VERSION_WRITE_ACTION, versionId)}`,
+          );
+        } else {
+          const regions = Array.isArray(d.targetRegions) ? (d.targetRegions as Json[]) : [];
+          putGalleryImageVersion(
+            ctx,
+            versionId,
+            String(definition.body.location),
+            (d.artifactTags as Record<string, string> | undefined) ?? undefined,
+            {
+              publishingProfile: {
+                targetRegions:
+                  regions.length > 0
+                    ? regions.map((r) => ({
+                        name: String(r.name),
+                        regionalReplicaCount: Number(r.replicaCount ?? 1),
+                        storageAccountType: String(r.storageAccountType ?? 'Standard_LRS'),
+                      }))
+                    : [
+                        {
+                          name: String(definition.body.location),
+                          regionalReplicaCount: 1,
+                          storageAccountType: 'Standard_LRS',
+                        },
+                      ],
+                replicaCount: 1,
+                excludeFromLatest: d.excludeFromLatest === true,
+                publishedDate: new Date(atMs).toISOString(),
+                storageAccountType: 'Standard_LRS',
+              },
+            },
+          );
+          artifact = { artifactId: versionId };
+        }
+      } else {
+        artifact = { artifactUri: `${ctx.blobAccountUrl(t.staging.account)}/vhds/${run.guid}.vhd` };
+      }
+      if (artifact) {
+        t.runOutputs.set(runOutputName.toLowerCase(), {
+          id: `${t.id}/runOutputs/${runOutputName}`,
+          name: runOutputName,
+          type: `${TEMPLATE_TYPE}/runOutputs`,
+          properties: { ...artifact, provisioningState: 'Succeeded' },
+        });
+      }
+    }
+    if (failures.length === 0) {
+      this.finish(run, run.validationFailed ? 'PartiallySucceeded' : 'Succeeded', 'Distributing', atMs, '');
+      return;
+    }
+    const message = `Failed in distributing ${failures.length} images out of total ${distributors.length}: ${failures.join(' | ')}`;
+    this.finish(
+      run,
+      failures.length < distributors.length ? 'PartiallySucceeded' : 'Failed',
+      'Distributing',
+      atMs,
+      message,
+    );
+  }
+}
+
+function runOutcome(run: RunRecord | undefined): OperationOutcome | undefined {
+  const f = run?.finished;
+  if (!f) return undefined;
+  if (f.runState === 'Succeeded' || f.runState === 'PartiallySucceeded') return { status: 'Succeeded' };
+  if (f.runState === 'Canceled')
+    return { status: 'Canceled', error: { code: 'OperationCanceled', message: f.message } };
+  return { status: 'Failed', error: { code: 'ImageBuildFailed', message: f.message } };
+}
+
+/** The newest version by numeric comparison of dotted parts (what "latest" means to AIB). */
+export function newestVersion(versions: readonly string[]): string | undefined {
+  return [...versions].sort(compareVersions).at(-1);
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10));
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10));
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function nextGalleryVersion(
+  ctx: EmulatorContext,
+  galleryImageId: string,
+  d: Json,
+  exactVersion: string | undefined,
+): string {
+  const versioning = (d.versioning ?? {}) as Json;
+  if (versioning.scheme === 'Source' && exactVersion) return exactVersion.split('.').slice(0, 3).join('.');
+  const existing = ctx.store.list(GALLERY_IMAGE_VERSION_TYPE, galleryImageId).map((r) => String(r.body.name));
+  const major = typeof versioning.major === 'number' && versioning.major >= 0 ? versioning.major : undefined;
+  const candidates = existing.filter((v) => major === undefined || Number(v.split('.')[0]) === major);
+  const newest = newestVersion(candidates);
+  if (!newest) return `${major ?? 0}.0.1`;
+  const [ma, mi, pa] = newest.split('.').map(Number);
+  return `${ma}.${mi}.${(pa ?? 0) + 1}`;
+}
+
+const BASE = `/subscriptions/{}/resourceGroups/{}/providers/${NS}/imageTemplates`;
+
+export function imageBuilderRoutes(service: ImageBuilderService): Route[] {
+  return [
+    route('GET', `/subscriptions/{}/providers/${NS}/imageTemplates`, (ctx, _req, [sub]) => {
+      requireSubscription(ctx, sub!);
+      return { status: 200, body: listBody(service.records().map((t) => service.view(t))) };
+    }),
+    route('GET', BASE, (ctx, _req, [sub, rg]) => {
+      requireResourceGroup(ctx, sub!, rg!);
+      const items = service.records().filter((t) => t.resourceGroup.toLowerCase() === rg!.toLowerCase());
+      return { status: 200, body: listBody(items.map((t) => service.view(t))) };
+    }),
+    route('GET', `${BASE}/{}`, (_ctx, _req, [sub, rg, name]) => ({
+      status: 200,
+      body: service.view(service.getTemplate(sub!, rg!, name!)),
+    })),
+    route('PUT', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.put(req, sub!, rg!, name!)),
+    route('PATCH', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => {
+      const t = service.getTemplate(sub!, rg!, name!);
+      const body = requireObjectBody(req);
+      const extra = Object.keys(body).filter((k) => k !== 'tags');
+      if (extra.length > 0) {
+        throw conflict(
+          'Conflict',
+          'Update/Upgrade of image templates is currently not supported. Only tags can be updated.',
+        );
+      }
+      t.tags = tagsOf(body);
+      return { status: 200, body: service.view(t) };
+    }),
+    route('DELETE', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.delete(req, sub!, rg!, name!)),
+    route('POST', `${BASE}/{}/run`, (_ctx, req, [sub, rg, name]) => service.run(req, sub!, rg!, name!)),
+    route('POST', `${BASE}/{}/cancel`, (_ctx, req, [sub, rg, name]) => service.cancel(req, sub!, rg!, name!)),
+    route('GET', `${BASE}/{}/runOutputs`, (_ctx, _req, [sub, rg, name]) => {
+      const t = service.getTemplate(sub!, rg!, name!);
+      return { status: 200, body: listBody([...t.runOutputs.values()]) };
+    }),
+    route('GET', `${BASE}/{}/runOutputs/{}`, (_ctx, _req, [sub, rg, name, output]) => {
+      const t = service.getTemplate(sub!, rg!, name!);
+      const o = t.runOutputs.get(output!.toLowerCase());
+      if (!o) throw resourceNotFound(`${TEMPLATE_TYPE}/runOutputs`, `${name}/${output}`, rg);
+      return { status: 200, body: o };
+    }),
+  ];
+}
+
+export { RESOURCE_GROUP_TYPE, STORAGE_ACCOUNT_TYPE };

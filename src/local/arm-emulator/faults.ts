@@ -1,0 +1,76 @@
+/**
+ * Fault injection per operation: a rule matches a method (or `*`) and a path regular expression
+ * (case-insensitive, tested against the URL path without the query) and makes the next `times` matching
+ * calls fail; without `times` the fault is permanent until cleared.
+ */
+
+export type FaultKind = '429' | '500' | '503' | 'reset' | 'delay';
+
+export interface FaultSpec {
+  readonly method?: string;
+  /** Regular expression source matched against the request path. */
+  readonly path: string;
+  readonly kind: FaultKind;
+  /** How many matching calls fail; omit for a permanent fault. */
+  readonly times?: number;
+  /** For `delay`: real milliseconds to wait before answering normally. */
+  readonly delayMs?: number;
+  /** For `429`/`503`: the Retry-After seconds (default 1). */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface ActiveFault extends FaultSpec {
+  readonly id: number;
+  remaining: number;
+  hits: number;
+}
+
+export class FaultInjector {
+  private faults: ActiveFault[] = [];
+  private nextId = 1;
+
+  add(spec: FaultSpec): ActiveFault {
+    if (!['429', '500', '503', 'reset', 'delay'].includes(spec.kind)) {
+      throw new Error(`fault kind must be one of 429, 500, 503, reset, delay (got ${String(spec.kind)})`);
+    }
+    if (typeof spec.path !== 'string' || spec.path.length === 0) {
+      throw new Error(
+        'fault path must be a non-empty regular expression source, e.g. "/imageTemplates/[^/]+/run$"',
+      );
+    }
+    new RegExp(spec.path, 'i');
+    if (spec.times !== undefined && (!Number.isInteger(spec.times) || spec.times < 1)) {
+      throw new Error('fault times must be a whole number >= 1, or omitted for a permanent fault');
+    }
+    const fault: ActiveFault = {
+      ...spec,
+      id: this.nextId++,
+      remaining: spec.times ?? Number.POSITIVE_INFINITY,
+      hits: 0,
+    };
+    this.faults.push(fault);
+    return fault;
+  }
+
+  /** The fault to apply to this call, consuming one of its `times`. */
+  take(method: string, path: string): ActiveFault | undefined {
+    const f = this.faults.find(
+      (x) =>
+        x.remaining > 0 &&
+        (x.method === undefined || x.method === '*' || x.method.toUpperCase() === method.toUpperCase()) &&
+        new RegExp(x.path, 'i').test(path),
+    );
+    if (!f) return undefined;
+    f.remaining -= 1;
+    f.hits += 1;
+    return f;
+  }
+
+  list(): readonly ActiveFault[] {
+    return this.faults;
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A scenario: the Azure environment the ARM emulator starts with (and `--seed FILE` loads as JSON).
+ * Everything is optional except what names the app's environment in `app`.
+ */
+
+export interface ScenarioSubnet {
+  readonly name: string;
+  readonly addressPrefix: string;
+  /** 'Enabled' (Azure's default) or 'Disabled' (what Image Builder needs). */
+  readonly privateLinkServiceNetworkPolicies?: 'Enabled' | 'Disabled';
+  /** Name of a network security group of the scenario in the same resource group. */
+  readonly networkSecurityGroup?: string;
+  /** Addresses already used by other NICs (ipConfigurations count). */
+  readonly ipConfigurationCount?: number;
+}
+
+export interface ScenarioSecurityRule {
+  readonly name: string;
+  readonly priority: number;
+  readonly direction: 'Inbound' | 'Outbound';
+  readonly access: 'Allow' | 'Deny';
+  readonly protocol: string;
+  readonly sourceAddressPrefix: string;
+  readonly sourcePortRange?: string;
+  readonly destinationAddressPrefix: string;
+  readonly destinationPortRange: string;
+  readonly description?: string;
+}
+
+export interface ScenarioRole {
+  readonly guid: string;
+  readonly roleName: string;
+  readonly description?: string;
+  readonly actions: readonly string[];
+  readonly notActions?: readonly string[];
+}
+
+export interface ScenarioRoleAssignment {
+  readonly scope: string;
+  readonly roleDefinitionGuid: string;
+  /** A principal object id, or an identity of the scenario. */
+  readonly principal:
+    | { readonly objectId: string }
+    | { readonly identity: { readonly resourceGroup: string; readonly name: string } };
+  readonly name?: string;
+}
+
+export interface Scenario {
+  readonly subscriptionId: string;
+  readonly tenantId: string;
+  readonly location: string;
+  readonly resourceGroups: readonly {
+    readonly name: string;
+    readonly location?: string;
+    readonly tags?: Record<string, string>;
+  }[];
+  readonly networkSecurityGroups?: readonly {
+    readonly resourceGroup: string;
+    readonly name: string;
+    readonly securityRules: readonly ScenarioSecurityRule[];
+  }[];
+  readonly virtualNetworks?: readonly {
+    readonly resourceGroup: string;
+    readonly name: string;
+    readonly addressPrefixes: readonly string[];
+    readonly subnets: readonly ScenarioSubnet[];
+  }[];
+  readonly identities?: readonly {
+    readonly resourceGroup: string;
+    readonly name: string;
+    readonly principalId?: string;
+    readonly clientId?: string;
+  }[];
+  readonly customRoles?: readonly ScenarioRole[];
+  readonly roleAssignments?: readonly ScenarioRoleAssignment[];
+  /** Marketplace images and their versions. */
+  readonly marketplace?: readonly {
+    readonly publisher: string;
+    readonly offer: string;
+    readonly sku: string;
+    readonly versions: readonly string[];
+  }[];
+  /** Object ids that exist in the directory (the app's own identity, operators). */
+  readonly principals?: readonly string[];
+  /** How the app is configured against this environment (used by appSettingsFor). */
+  readonly app: {
+    readonly imageBuilderResourceGroup: string;
+    readonly destinationResourceGroup: string;
+    readonly stagingResourceGroupPrefix: string;
+    readonly buildSubnet: {
+      readonly resourceGroup: string;
+      readonly virtualNetwork: string;
+      readonly subnet: string;
+    };
+    readonly builderIdentity: { readonly resourceGroup: string; readonly name: string };
+    readonly networkJoinerRoleGuid: string;
+    readonly imageContributorRoleGuid: string;
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The scripted Image Builder lifecycle through the real SDK clients: identity -> network role ->
+ * template PUT -> grant Image Contributor -> run -> poll to Succeeded -> run output -> customization.log
+ * in Azurite -> delete; and the same run without the grant failing at Distributing, after customization.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ImageTemplate } from '@azure/arm-imagebuilder';
+import { describe, expect, it } from 'vitest';
+import { armRequest, useEmulator } from '../support/emulator.js';
+
+const FAST = { updateIntervalInMs: 5 };
+
+function templateBody(
+  h: ReturnType<ReturnType<typeof useEmulator>>,
+  identityId: string,
+  imageName: string,
+): ImageTemplate {
+  const s = h.appSettings;
+  return {
+    location: s.AZURE_LOCATION!,
+    identity: { type: 'UserAssigned', userAssignedIdentities: { [identityId]: {} } },
+    source: {
+      type: 'PlatformImage',
+      publisher: 'Canonical',
+      offer: 'ubuntu-24_04-lts',
+      sku: 'server',
+      version: 'latest',
+    },
+    customize: [{ type: 'Shell', name: 'install-tools', inline: ['echo hello'] }],
+    distribute: [
+      {
+        type: 'ManagedImage',
+        runOutputName: 'managed',
+        imageId: `/subscriptions/${s.AZURE_SUBSCRIPTION_ID}/resourceGroups/${s.IMAGE_DESTINATION_RESOURCE_GROUP}/providers/Microsoft.Compute/images/${imageName}`,
+        location: s.AZURE_LOCATION!,
+      },
+    ],
+    buildTimeoutInMinutes: 90,
+    vmProfile: { vmSize: 'Standard_D2ds_v5', osDiskSizeGB: 64, vnetConfig: { subnetId: s.BUILD_SUBNET_ID! } },
+    stagingResourceGroup: `/subscriptions/${s.AZURE_SUBSCRIPTION_ID}/resourceGroups/${s.STAGING_RESOURCE_GROUP_PREFIX}${imageName}`,
+  } as ImageTemplate;
+}
+
+/** Identity created "moments ago" plus the network role on the vnet, as the orchestration does it. */
+async function newBuilderIdentity(h: ReturnType<ReturnType<typeof useEmulator>>) {
+  const s = h.appSettings;
+  const { clients } = h;
+  const name = `id-${randomUUID().slice(0, 8)}`;
+  const identity = await clients.msi.userAssignedIdentities.createOrUpdate(
+    s.IMAGE_BUILDER_RESOURCE_GROUP!,
+    name,
+    {
+      location: s.AZURE_LOCATION!,
+    },
+  );
+  const vnetId = s.BUILD_SUBNET_ID!.replace(/\/subnets\/[^/]+$/, '');
+  await clients.authorization.roleAssignments.create(vnetId, randomUUID(), {
+    roleDefinitionId: s.NETWORK_JOINER_ROLE_ID!,
+    principalId: identity.principalId!,
+    principalType: 'ServicePrincipal',
+  });
+  return identity;
+}
+
+async function pollUntilTerminal(
+  h: ReturnType<ReturnType<typeof useEmulator>>,
+  rg: string,
+  name: string,
+  stepSeconds = 60,
+) {
+  const seen: string[] = [];
+  for (let i = 0; i < 500; i++) {
+    const t = await h.clients.imageBuilder.virtualMachineImageTemplates.get(rg, name);
+    const st = t.lastRunStatus!;
+    const label = `${st.runState}/${st.runSubState}`;
+    if (seen.at(-1) !== label) seen.push(label);
+    if (st.runState !== 'Running' && st.runState !== 'Canceling') return { template: t, seen };
+    h.clock.advanceBy(stepSeconds * 1000);
+  }
+  throw new Error(`build did not end; states seen: ${seen.join(' -> ')}`);
+}
+
+describe('Image Builder lifecycle against the emulator (real SDK clients)', () => {
+  const harness = useEmulator();
+
+  it('builds an image end to end: run output, customization.log in Azurite, delete', async () => {
+    const h = harness();
+    const s = h.appSettings;
+    const rg = s.IMAGE_BUILDER_RESOURCE_GROUP!;
+    const ib = h.clients.imageBuilder.virtualMachineImageTemplates;
+    const identity = await newBuilderIdentity(h);
+    const name = `jumpbox-${randomUUID().slice(0, 8)}`;
+    const imageName = `img-${name}`;
+
+    const created = await ib
+      .createOrUpdate(rg, name, templateBody(h, identity.id!, imageName), FAST)
+      .pollUntilDone();
+    expect(created.provisioningState).toBe('Succeeded');
+    expect(created.identity.userAssignedIdentities?.[identity.id!]?.principalId).toBe(identity.principalId);
+
+    const destination = `/subscriptions/${s.AZURE_SUBSCRIPTION_ID}/resourceGroups/${s.IMAGE_DESTINATION_RESOURCE_GROUP}`;
+    const grantName = randomUUID();
+    await h.clients.authorization.roleAssignments.create(destination, grantName, {
+      roleDefinitionId: s.IMAGE_CONTRIBUTOR_ROLE_ID!,
+      principalId: identity.principalId!,
+      principalType: 'ServicePrincipal',
+    });
+
+    const runPoller = ib.run(rg, name, FAST);
+    await runPoller.submitted();
+    const { template, seen } = await pollUntilTerminal(h, rg, name);
+    await runPoller.pollUntilDone();
+    expect(template.lastRunStatus?.runState).toBe('Succeeded');
+    expect(seen).toEqual([
+      'Running/Queued',
+      'Running/Building',
+      'Running/Customizing',
+      'Running/Distributing',
+      'Succeeded/Distributing',
+    ]);
+    expect(template.source).toMatchObject({ type: 'PlatformImage', exactVersion: '24.04.202501140' });
+
+    const output = await ib.getRunOutput(rg, name, 'managed');
+    const imageId = `${destination}/providers/Microsoft.Compute/images/${imageName}`;
+    expect(output.artifactId).toBe(imageId);
+    const outputs: string[] = [];
+    for await (const o of ib.listRunOutputs(rg, name)) outputs.push(o.name!);
+    expect(outputs).toEqual(['managed']);
+    const image = await h.clients.compute.images.get(s.IMAGE_DESTINATION_RESOURCE_GROUP!, imageName);
+    expect(image.id).toBe(imageId);
+
+    // The staging storage account is discoverable through ARM, and the log is in Azurite under packerlogs/<run-guid>/.
+    const stagingRg = `${s.STAGING_RESOURCE_GROUP_PREFIX}${imageName}`;
+    const view = h.emulator.state.imageTemplate(name)!;
+    expect(view.stagingResourceGroup).toBe(stagingRg);
+    const accounts = await listStorageAccounts(h, stagingRg);
+    expect(accounts).toHaveLength(1);
+    const blobUrl = accounts[0]!.blob.replace(/\/$/, '');
+    const container = h.clients.blobService(blobUrl).getContainerClient('packerlogs');
+    const names: string[] = [];
+    for await (const b of container.listBlobsFlat({ prefix: `${view.runs[0]}/` })) names.push(b.name);
+    expect(names).toEqual([`${view.runs[0]}/customization.log`]);
+    const log = (await container.getBlobClient(names[0]!).downloadToBuffer()).toString();
+    expect(log).toContain("Build 'azure-arm' finished");
+    expect(log).toContain('install-tools');
+    expect(Buffer.byteLength(log)).toBeGreaterThanOrEqual(32 * 1024 - 512);
+
+    await ib.delete(rg, name, FAST).pollUntilDone();
+    await expect(ib.get(rg, name)).rejects.toMatchObject({ statusCode: 404 });
+    expect(await listStorageAccounts(h, stagingRg).catch((e: { statusCode?: number }) => e.statusCode)).toBe(
+      404,
+    );
+    expect(h.emulator.state.logWriteErrors()).toEqual([]);
+  });
+
+  it('fails at Distributing with an authorization error, after customization, without the Image Contributor grant', async () => {
+    const h = harness();
+    const s = h.appSettings;
+    const rg = s.IMAGE_BUILDER_RESOURCE_GROUP!;
+    const ib = h.clients.imageBuilder.virtualMachineImageTemplates;
+    const identity = await newBuilderIdentity(h);
+    const name = `jumpbox-${randomUUID().slice(0, 8)}`;
+    await ib.createOrUpdate(rg, name, templateBody(h, identity.id!, `img-${name}`), FAST).pollUntilDone();
+
+    const runPoller = ib.run(rg, name, FAST);
+    await runPoller.submitted();
+    const { template, seen } = await pollUntilTerminal(h, rg, name);
+    expect(seen.slice(-3)).toEqual(['Running/Customizing', 'Running/Distributing', 'Failed/Distributing']);
+    expect(template.lastRunStatus?.message).toContain('AuthorizationFailed');
+    expect(template.lastRunStatus?.message).toContain('Microsoft.Compute/images/write');
+    expect(template.lastRunStatus?.message).toContain(identity.principalId!);
+    await expect(runPoller.pollUntilDone()).rejects.toThrow(/Microsoft\.Compute\/images\/write/);
+    // Customization had finished: its log is complete.
+    const view = h.emulator.state.imageTemplate(name)!;
+    const log = (
+      await h.clients
+        .blobService(view.logUrls[0]!.replace(/\/packerlogs\/.*$/, ''))
+        .getContainerClient('packerlogs')
+        .getBlobClient(`${view.runs[0]}/customization.log`)
+        .downloadToBuffer()
+    ).toString();
+    expect(log).toContain("Build 'azure-arm' finished");
+    await expect(ib.listRunOutputs(rg, name).next()).resolves.toMatchObject({ done: true });
+  });
+});
+
+async function listStorageAccounts(
+  h: ReturnType<ReturnType<typeof useEmulator>>,
+  rg: string,
+): Promise<{ name: string; blob: string }[]> {
+  const res = await armRequest(
+    h,
+    'GET',
+    `/subscriptions/${h.emulator.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts?api-version=2023-05-01`,
+  );
+  if (res.status !== 200)
+    throw Object.assign(new Error(`list storage accounts: ${res.status}`), { statusCode: res.status });
+  return (
+    res.body as { value: { name: string; properties: { primaryEndpoints: { blob: string } } }[] }
+  ).value.map((a) => ({
+    name: a.name,
+    blob: a.properties.primaryEndpoints.blob,
+  }));
+}
