@@ -267,7 +267,11 @@ export class DurableEngine {
         this.dispatchActivities();
         const inst = this.nextRunnable();
         if (!inst) break;
-        await this.runEpisode(inst);
+        try {
+          await this.runEpisode(inst);
+        } catch (err) {
+          this.failUnexpectedly(inst, err);
+        }
       }
     } while (this.pumpAgain);
   }
@@ -392,6 +396,12 @@ export class DurableEngine {
     let failure: FailureDetails | undefined;
     let outcome: ReturnType<typeof replayEpisode> | undefined;
     try {
+      outcome = replayEpisode(actions, full, {
+        instanceId: inst.instanceId,
+        maximumShortTimerMs: this.o.maximumShortTimerMs,
+        longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
+      });
+      // Prefix rule: an episode's cumulative actions extend the previous episode's.
       const signatures = actions.map(actionSignature);
       inst.actionSignatures.forEach((previous, i) => {
         if (signatures[i] !== previous) {
@@ -401,11 +411,6 @@ export class DurableEngine {
         }
       });
       inst.actionSignatures = signatures;
-      outcome = replayEpisode(actions, full, {
-        instanceId: inst.instanceId,
-        maximumShortTimerMs: this.o.maximumShortTimerMs,
-        longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
-      });
     } catch (err) {
       if (!(err instanceof NonDeterminismError || err instanceof UnsupportedActionError)) throw err;
       failure = { ErrorType: err.name, ErrorMessage: err.message, IsNonRetriable: true };
@@ -452,6 +457,19 @@ export class DurableEngine {
       episode: inst.episodes,
       runtimeStatus: inst.status,
     });
+    this.changed();
+  }
+
+  /** A host-side fault while running an episode fails the instance instead of stalling the host. */
+  private failUnexpectedly(inst: InstanceRecord, err: unknown): void {
+    const failure = failureDetailsOf(err);
+    const now = this.o.clock.nowDate();
+    inst.inbox = [];
+    inst.history = [
+      ...inst.history,
+      history.executionCompleted(now, 'Failed', toJsonText(failure.ErrorMessage), failure),
+    ];
+    this.finish(inst, 'Failed', toJsonText(failure.ErrorMessage), failure);
     this.changed();
   }
 

@@ -68,6 +68,8 @@ export interface LocalDurableHost {
   waitForInstance(instanceId: string, opts?: { timeoutMs?: number }): Promise<InstanceStatus>;
   /** Runs until nothing is due; in manual mode advances the clock to the next durable timer while any waits. */
   runUntilIdle(): Promise<void>;
+  /** Runs episodes and activities until nothing is runnable, without moving the clock. */
+  settle(): Promise<void>;
   raiseEvent(instanceId: string, name: string, data?: unknown): Promise<void>;
   terminate(instanceId: string, reason?: string): Promise<void>;
   purge(instanceId: string): Promise<boolean>;
@@ -127,9 +129,10 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
   const stateDir = o.stateDir ?? mkdtempSync(join(tmpdir(), 'local-durable-host-'));
   const clock = o.clock;
 
+  const store = new InstanceStore(stateDir, taskHub);
   const engine = new DurableEngine({
     clock,
-    store: new InstanceStore(stateDir, taskHub),
+    store,
     functions,
     activityConcurrency: o.activityConcurrency ?? settings.maxConcurrentActivityFunctions,
     maximumShortTimerMs: settings.maximumShortTimerMs,
@@ -237,6 +240,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
         else await new Promise((r) => setTimeout(r, Math.max(1, clock.realDelayUntil(next))));
       }
     },
+    settle: () => engine.settle(),
     async raiseEvent(instanceId, name, data) {
       engine.raiseEvent(instanceId, name, data);
     },
@@ -272,6 +276,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
       if (scaledTick) clearInterval(scaledTick);
       await engine.stop();
       await front.close();
+      store.close();
     },
   };
   return host;

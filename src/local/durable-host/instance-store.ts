@@ -1,9 +1,21 @@
 /**
- * Durable state of every orchestration instance: one JSON file per instance in `<stateDir>/<taskHub>/`,
- * written atomically (temp file + rename) after every change, so a host process can stop between any two
- * steps and a new one resumes from the files.
+ * Durable state of every orchestration instance: one append-only journal per instance in
+ * `<stateDir>/<taskHub>/<id>.jsonl`. Every change appends the whole record as one line (appends are cheap;
+ * rewriting files is not on ext4), the newest complete line wins on load (a torn last line from a crash is
+ * ignored), and a journal that grows past a limit is compacted to its last line (temp file + rename).
+ * So a host process can stop between any two steps and a new one resumes from the files.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { FailureDetails, HistoryEvent } from './history.js';
 
@@ -58,18 +70,41 @@ export interface InstanceRecord {
   episodes: number;
 }
 
+const COMPACT_AT_BYTES = 4 * 1024 * 1024;
+
+function lastCompleteRecord(text: string): InstanceRecord | undefined {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (line.length === 0) continue;
+    try {
+      return JSON.parse(line) as InstanceRecord;
+    } catch {
+      // torn write at the end of the journal: fall back to the previous line
+    }
+  }
+  return undefined;
+}
+
 export class InstanceStore {
   private readonly dir: string;
   private readonly instances = new Map<string, InstanceRecord>();
+  private readonly journals = new Map<string, { fd: number; bytes: number }>();
 
   constructor(stateDir: string, taskHub: string) {
     this.dir = join(stateDir, encodeURIComponent(taskHub));
     mkdirSync(this.dir, { recursive: true });
     for (const file of readdirSync(this.dir)) {
-      if (!file.endsWith('.json')) continue;
-      const record = JSON.parse(readFileSync(join(this.dir, file), 'utf8')) as InstanceRecord;
-      this.instances.set(record.instanceId, record);
+      if (!file.endsWith('.jsonl')) continue;
+      const record = lastCompleteRecord(readFileSync(join(this.dir, file), 'utf8'));
+      if (record) this.instances.set(record.instanceId, record);
     }
+  }
+
+  /** Closes the journals (the store stays readable in memory). */
+  close(): void {
+    for (const j of this.journals.values()) closeSync(j.fd);
+    this.journals.clear();
   }
 
   get(instanceId: string): InstanceRecord | undefined {
@@ -82,19 +117,35 @@ export class InstanceStore {
 
   save(record: InstanceRecord): void {
     this.instances.set(record.instanceId, record);
+    const line = `${JSON.stringify(record)}\n`;
     const path = this.pathOf(record.instanceId);
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record));
-    renameSync(tmp, path);
+    let journal = this.journals.get(record.instanceId);
+    if (journal && journal.bytes + line.length > COMPACT_AT_BYTES) {
+      closeSync(journal.fd);
+      this.journals.delete(record.instanceId);
+      writeFileSync(`${path}.tmp`, line);
+      renameSync(`${path}.tmp`, path);
+      journal = undefined;
+      this.journals.set(record.instanceId, { fd: openSync(path, 'a'), bytes: Buffer.byteLength(line) });
+      return;
+    }
+    if (!journal) {
+      journal = { fd: openSync(path, 'a'), bytes: 0 };
+      this.journals.set(record.instanceId, journal);
+    }
+    journal.bytes += writeSync(journal.fd, line);
   }
 
   delete(instanceId: string): boolean {
     const existed = this.instances.delete(instanceId);
+    const journal = this.journals.get(instanceId);
+    if (journal) closeSync(journal.fd);
+    this.journals.delete(instanceId);
     rmSync(this.pathOf(instanceId), { force: true });
     return existed;
   }
 
   private pathOf(instanceId: string): string {
-    return join(this.dir, `${encodeURIComponent(instanceId)}.json`);
+    return join(this.dir, `${encodeURIComponent(instanceId)}.jsonl`);
   }
 }

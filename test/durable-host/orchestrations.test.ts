@@ -1,0 +1,253 @@
+/**
+ * Orchestration patterns run by the local host through the real durable-functions library: the histories
+ * the host writes are checked event by event (sequence ids as the Durable extension assigns them).
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { activityLog, callsOf } from './fixtures/activity-log.js';
+import { START, shape, startTestHost } from './support.js';
+
+const { host } = await startTestHost();
+afterAll(() => host.stop());
+beforeEach(() => {
+  activityLog().calls.length = 0;
+  activityLog().maxInFlight = 0;
+});
+
+const MIN = 60_000;
+const DAY = 86_400_000;
+
+describe('local durable host: orchestration patterns', () => {
+  it('chains activities, each executed once, with consecutive sequence ids', async () => {
+    const id = await host.startOrchestration('chain', ['Tokyo', 'Seattle', 'London']);
+    const status = await host.waitForInstance(id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual(['Hello Tokyo', 'Hello Seattle', 'Hello London']);
+    expect(callsOf('sayHello')).toEqual(['Tokyo', 'Seattle', 'London']);
+    expect(shape(host.history(id))).toEqual([
+      'ExecutionStarted',
+      'TaskScheduled#0',
+      'TaskCompleted#0',
+      'TaskScheduled#1',
+      'TaskCompleted#1',
+      'TaskScheduled#2',
+      'TaskCompleted#2',
+      'ExecutionCompleted',
+    ]);
+  });
+
+  it('fans out in one episode, runs the activities concurrently and fans in', async () => {
+    const id = await host.startOrchestration('fanOut', 5);
+    const status = await host.waitForInstance(id);
+    expect(status.output).toBe(30);
+    const s = shape(host.history(id));
+    // All five scheduled together in the first episode, before any completion, and run concurrently.
+    expect(s.slice(0, 6)).toEqual([
+      'ExecutionStarted',
+      'TaskScheduled#0',
+      'TaskScheduled#1',
+      'TaskScheduled#2',
+      'TaskScheduled#3',
+      'TaskScheduled#4',
+    ]);
+    expect(activityLog().maxInFlight).toBe(5);
+    expect(
+      s
+        .filter((e) => e.startsWith('TaskCompleted#'))
+        .sort()
+        .slice(0, 5),
+    ).toEqual([
+      'TaskCompleted#0',
+      'TaskCompleted#1',
+      'TaskCompleted#2',
+      'TaskCompleted#3',
+      'TaskCompleted#4',
+    ]);
+    expect(s.slice(-3)).toEqual(['TaskScheduled#5', 'TaskCompleted#5', 'ExecutionCompleted']);
+  });
+
+  it('retries an activity with backoff: TaskFailed, retry timer, new TaskScheduled', async () => {
+    const id = await host.startOrchestration('retrying', { key: 'twice', failTimes: 2, attempts: 4 });
+    const status = await host.waitForInstance(id);
+    expect(status.output).toBe('ok after 2 failures');
+    const events = host.history(id);
+    expect(shape(events)).toEqual([
+      'ExecutionStarted',
+      'TaskScheduled#0',
+      'TaskFailed#0',
+      'TimerCreated#1',
+      'TimerFired#1',
+      'TaskScheduled#2',
+      'TaskFailed#2',
+      'TimerCreated#3',
+      'TimerFired#3',
+      'TaskScheduled#4',
+      'TaskCompleted#4',
+      'ExecutionCompleted',
+    ]);
+    const delays = events
+      .filter((e) => e.EventType === 10)
+      .map((e) => Date.parse(e.FireAt!) - Date.parse(e.Timestamp));
+    expect(delays).toEqual([1000, 2000]);
+  });
+
+  it('gives up after the last attempt (with a final retry timer, as DurableTask.Core) and caps the backoff', async () => {
+    const id = await host.startOrchestration('retrying', { key: 'always', failTimes: 99, attempts: 3 });
+    const status = await host.waitForInstance(id);
+    expect(status.output).toEqual({ caught: expect.stringContaining('flaky failure 3 for always') });
+    const events = host.history(id);
+    expect(shape(events)).toEqual([
+      'ExecutionStarted',
+      'TaskScheduled#0',
+      'TaskFailed#0',
+      'TimerCreated#1',
+      'TimerFired#1',
+      'TaskScheduled#2',
+      'TaskFailed#2',
+      'TimerCreated#3',
+      'TimerFired#3',
+      'TaskScheduled#4',
+      'TaskFailed#4',
+      'TimerCreated#5',
+      'TimerFired#5',
+      'ExecutionCompleted',
+    ]);
+    const delays = events
+      .filter((e) => e.EventType === 10)
+      .map((e) => Date.parse(e.FireAt!) - Date.parse(e.Timestamp));
+    expect(delays).toEqual([1000, 2000, 3000]);
+    expect(callsOf('flaky')).toHaveLength(3);
+  });
+
+  it('splits a timer longer than maximumShortTimerDuration into longRunningTimerIntervalDuration segments', async () => {
+    const startedAt = Date.now();
+    const id = await host.startOrchestration('longTimer', 10);
+    const t0 = (await host.getStatus(id))!.createdTime;
+    const status = await host.waitForInstance(id);
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    const base = Date.parse(t0);
+    expect(status.output).toBe(new Date(base + 10 * DAY).toISOString());
+    const events = host.history(id);
+    expect(shape(events)).toEqual([
+      'ExecutionStarted',
+      'TimerCreated#0',
+      'TimerFired#0',
+      'TimerCreated#1',
+      'TimerFired#1',
+      'TimerCreated#2',
+      'TimerFired#2',
+      'ExecutionCompleted',
+    ]);
+    const fireAts = events.filter((e) => e.EventType === 10).map((e) => Date.parse(e.FireAt!) - base);
+    expect(fireAts).toEqual([3 * DAY, 6 * DAY, 10 * DAY]);
+  });
+
+  it('races an external event against a timer: the event wins when raised in time', async () => {
+    const id = await host.startOrchestration('eventRace');
+    await host.settle();
+    const before = (await host.getStatus(id))!;
+    expect(before.runtimeStatus).toBe('Running');
+    await host.raiseEvent(id, 'approval', { by: 'alice' });
+    const status = await host.waitForInstance(id);
+    expect(status.output).toEqual({ approved: { by: 'alice' } });
+    expect(shape(host.history(id))).toEqual([
+      'ExecutionStarted',
+      'TimerCreated#0',
+      'EventRaised',
+      'ExecutionCompleted',
+    ]);
+  });
+
+  it('races an external event against a timer: the timer wins on virtual time when no event comes', async () => {
+    const id = await host.startOrchestration('eventRace');
+    const created = Date.parse((await host.getStatus(id))!.createdTime);
+    const status = await host.waitForInstance(id);
+    expect(status.output).toBe('timed out');
+    const fired = host.history(id).find((e) => e.EventType === 11)!;
+    expect(Date.parse(fired.Timestamp) - created).toBe(60 * MIN);
+  });
+
+  it('keeps an event raised before the orchestrator waits for it', async () => {
+    const id = await host.startOrchestration('withStatus');
+    await host.raiseEvent(id, 'go', 'early');
+    const status = await host.waitForInstance(id);
+    expect(status.output).toBe('early');
+  });
+
+  it('exposes custom status while running and after completion', async () => {
+    const id = await host.startOrchestration('withStatus');
+    await host.runUntilIdle();
+    const running = (await host.getStatus(id))!;
+    expect(running.runtimeStatus).toBe('Running');
+    expect(running.customStatus).toEqual({ phase: 'waiting' });
+    await host.raiseEvent(id, 'go', 42);
+    const done = await host.waitForInstance(id);
+    expect(done.customStatus).toEqual({ phase: 'done' });
+    expect(done.output).toBe(42);
+  });
+
+  it('runs sub-orchestrations and propagates their success and failure to the parent', async () => {
+    const id = await host.startOrchestration('parent', ['x', 'nobody'], 'parent-1');
+    const status = await host.waitForInstance(id);
+    expect(status.output).toEqual([
+      { greeting: 'Hello x', parent: 'parent-1' },
+      { failed: expect.stringContaining('child refuses nobody') },
+    ]);
+    expect(shape(host.history(id))).toEqual([
+      'ExecutionStarted',
+      'SubOrchestrationInstanceCreated#0',
+      'SubOrchestrationInstanceCompleted#0',
+      'SubOrchestrationInstanceCreated#1',
+      'SubOrchestrationInstanceFailed#1',
+      'ExecutionCompleted',
+    ]);
+    expect((await host.getStatus('parent-1-child-0'))!.runtimeStatus).toBe('Completed');
+    expect((await host.getStatus('parent-1-child-1'))!.runtimeStatus).toBe('Failed');
+  });
+
+  it('continues as new: history reset, input carried, a buffered event kept across executions', async () => {
+    const id = await host.startOrchestration('counter', 0);
+    await host.raiseEvent(id, 'bonus', 'kept');
+    const status = await host.waitForInstance(id);
+    expect(status.output).toEqual({ n: 3, bonus: 'kept' });
+    const events = host.history(id);
+    expect(shape(events)).toEqual(['ExecutionStarted', 'EventRaised', 'ExecutionCompleted']);
+    expect(events[1]!.Input).toBe('3');
+    expect(Date.parse(events.at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(3 * MIN);
+  });
+
+  it('fails the instance with the activity error message and FailureDetails in the history', async () => {
+    const id = await host.startOrchestration('failing');
+    const status = await host.waitForInstance(id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('the disk is on fire');
+    expect(String(status.output)).toContain("Orchestrator function 'failing' failed");
+    const failed = host.history(id).find((e) => e.EventType === 6)!;
+    expect(failed.FailureDetails).toMatchObject({ ErrorType: 'Error', ErrorMessage: 'the disk is on fire' });
+  });
+
+  it('terminates a running instance and ignores its late activity results', async () => {
+    const id = await host.startOrchestration('withStatus');
+    await host.runUntilIdle();
+    await host.terminate(id, 'no longer needed');
+    const status = (await host.getStatus(id))!;
+    expect(status.runtimeStatus).toBe('Terminated');
+    expect(status.output).toBe('no longer needed');
+    await expect(host.raiseEvent(id, 'go', 1)).rejects.toThrow(/Terminated/);
+  });
+
+  it('starts a 40-minute virtual build with 20 polls in well under a second of real time', async () => {
+    const started = performance.now();
+    const id = await host.startOrchestration('poller', 20);
+    const status = await host.waitForInstance(id);
+    const elapsed = performance.now() - started;
+    expect(status.output).toBe(20);
+    expect(Date.parse(host.history(id).at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(40 * MIN);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('uses the virtual clock for currentUtcDateTime (not wall time)', async () => {
+    const id = await host.startOrchestration('longTimer', 0.5);
+    const status = await host.waitForInstance(id);
+    expect(Date.parse(String(status.output))).toBeGreaterThanOrEqual(START + 0.5 * DAY);
+  });
+});
