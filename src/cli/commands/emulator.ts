@@ -1,0 +1,79 @@
+/**
+ * `jumpbox-builder emulator [--time-scale N] [--seed FILE] [--record FILE]`: starts Azurite and the ARM
+ * emulator, prints one JSON line with the endpoints, and runs until SIGINT/SIGTERM, then stops both.
+ */
+import { startLocalAzure } from '../../local/local-azure.js';
+import { type CliCommand, UsageError } from '../main.js';
+
+/** Simulated seconds per real second: a default build (about 43 simulated minutes) ends in about 13 s. */
+export const DEFAULT_TIME_SCALE = 200;
+
+export interface EmulatorArgs {
+  readonly timeScale: number;
+  readonly seed?: string;
+  readonly record?: string;
+}
+
+export function parseEmulatorArgs(argv: readonly string[]): EmulatorArgs {
+  let timeScale = DEFAULT_TIME_SCALE;
+  let seed: string | undefined;
+  let record: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--time-scale') {
+      const raw = value();
+      timeScale = Number(raw);
+      if (!Number.isFinite(timeScale) || timeScale <= 0) {
+        throw new UsageError(
+          `--time-scale must be a positive number of simulated seconds per real second (got "${raw}")`,
+        );
+      }
+    } else if (arg === '--seed') seed = value();
+    else if (arg === '--record') record = value();
+    else throw new UsageError(`unknown option ${arg}; options: --time-scale N, --seed FILE, --record FILE`);
+  }
+  return { timeScale, ...(seed ? { seed } : {}), ...(record ? { record } : {}) };
+}
+
+export const command: CliCommand = {
+  summary: 'run Azurite + the local ARM emulator (prints one JSON line of endpoints; Ctrl+C stops)',
+  async run(argv) {
+    const args = parseEmulatorArgs(argv);
+    const local = await startLocalAzure({
+      timeScale: args.timeScale,
+      ...(args.seed ? { scenarioFile: args.seed } : {}),
+      ...(args.record ? { recordFile: args.record } : {}),
+    });
+    process.stdout.write(
+      `${JSON.stringify({
+        armEndpoint: local.emulator.armEndpoint,
+        caCertPath: local.emulator.caCertPath,
+        controlEndpoint: local.emulator.controlEndpoint,
+        subscriptionId: local.emulator.subscriptionId,
+        storage: local.azurite.endpoints,
+      })}\n`,
+    );
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`emulator: ${signal} received, stopping\n`);
+        local.stop().then(
+          () => resolve(0),
+          (e: unknown) => {
+            process.stderr.write(`emulator: stop failed: ${e instanceof Error ? e.message : String(e)}\n`);
+            resolve(1);
+          },
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};

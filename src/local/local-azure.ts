@@ -1,0 +1,72 @@
+/**
+ * Starts the local stand-ins for Azure together: one certificate, Azurite (blob, queue, table) and the
+ * ARM emulator on a shared virtual clock, plus the app settings that point the app at them.
+ */
+import { type ArmEmulator, startArmEmulator } from './arm-emulator/index.js';
+import { type AzuriteInstance, DEFAULT_ACCOUNT, startAzurite } from './azurite.js';
+import { VirtualClock } from './clock.js';
+import { appSettingsFor, DEFAULT_SCENARIO, loadScenario } from './scenarios/index.js';
+import { createLocalCertificate, type LocalCertificate } from './tls.js';
+
+export interface LocalAzureOptions {
+  /** Simulated seconds per real second; omit for a manual clock (moved by the caller). */
+  readonly timeScale?: number;
+  /** A scenario JSON file (default: the built-in default scenario). */
+  readonly scenarioFile?: string;
+  /** JSON lines of every ARM exchange. */
+  readonly recordFile?: string;
+  /** A clock to share (e.g. the local Durable host's); timeScale is then ignored. */
+  readonly clock?: VirtualClock;
+}
+
+export interface LocalAzure {
+  readonly certificate: LocalCertificate;
+  readonly azurite: AzuriteInstance;
+  readonly emulator: ArmEmulator;
+  readonly clock: VirtualClock;
+  readonly appSettings: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalAzure> {
+  if (o.timeScale !== undefined && (!Number.isFinite(o.timeScale) || o.timeScale <= 0)) {
+    throw new Error(
+      `timeScale must be a positive number of simulated seconds per real second (got ${o.timeScale})`,
+    );
+  }
+  const scenario = o.scenarioFile ? loadScenario(o.scenarioFile) : DEFAULT_SCENARIO;
+  const certificate = await createLocalCertificate();
+  const azurite = await startAzurite({ certificate });
+  const clock = o.clock ?? new VirtualClock(undefined, o.timeScale);
+  let emulator: ArmEmulator;
+  try {
+    emulator = await startArmEmulator({
+      certificate,
+      clock,
+      scenario,
+      storage: {
+        blobEndpoint: azurite.endpoints.blob,
+        stagingAccounts: azurite.accounts.filter((a) => a !== DEFAULT_ACCOUNT),
+      },
+      ...(o.recordFile ? { recordFile: o.recordFile } : {}),
+    });
+  } catch (e) {
+    await azurite.stop();
+    throw e;
+  }
+  const appSettings = appSettingsFor(emulator, {
+    blobAccountUrl: azurite.blobAccountUrl(),
+    tableEndpoint: azurite.tableAccountUrl(),
+  });
+  return {
+    certificate,
+    azurite,
+    emulator,
+    clock,
+    appSettings,
+    async stop() {
+      await emulator.stop();
+      await azurite.stop();
+    },
+  };
+}
