@@ -106,6 +106,9 @@ param deadlineMarginMinutes int = 15
 @secure()
 param notificationWebhookUrl string = ''
 
+@description('Other resource groups the preflight must read, e.g. where the build subnet\'s NSG or route table live.')
+param networkReaderResourceGroups string[] = []
+
 @description('Limit the app\'s delegated role assignments to the builder identity as well as to the allowed roles (recommended).')
 param restrictDelegationToBuilderIdentity bool = true
 
@@ -174,7 +177,10 @@ var stagingResourceGroupNames = map(imageDefinitions, d => '${stagingResourceGro
 // Every subnet a build may run in, then the distinct virtual networks and their resource groups.
 var definitionSubnetIds = filter(map(imageDefinitions, d => d.?buildSubnetId ?? ''), id => !empty(id))
 var buildVnetIds = union(map(concat([buildSubnetId], definitionSubnetIds), id => vnetIdOfSubnet(id)), [])
-var buildVnetResourceGroups = union(map(buildVnetIds, id => split(id, '/')[4]), [])
+var buildVnetResourceGroups = union(
+  map(buildVnetIds, id => split(id, '/')[4]),
+  map(networkReaderResourceGroups, rg => toLower(rg))
+)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Resource groups and custom roles
@@ -340,7 +346,7 @@ var delegationTargets = restrictDelegationToBuilderIdentity
   ? 'only to the builder identity (service principal)'
   : 'only to service principals'
 
-// Preflight reads the subnet, its NSG and route table.
+// Preflight reads the subnet, its NSG and route table (in the vnet's group or in networkReaderResourceGroups).
 module vnetReader 'modules/rbac/resource-group-role.bicep' = [
   for (rg, i) in buildVnetResourceGroups: {
     name: '${deploymentPrefix}-vnet-reader-${i}'

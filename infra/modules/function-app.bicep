@@ -80,10 +80,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
-      http20Enabled: true
       appSettings: [for setting in items(allSettings): { name: setting.key, value: string(setting.value) }]
     }
     functionAppConfig: {
