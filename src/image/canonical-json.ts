@@ -7,26 +7,28 @@ import { createHash } from 'node:crypto';
 
 export class CanonicalJsonError extends Error {}
 
-function canonicalize(value: unknown, path: string): unknown {
-  if (value === null) return null;
+function serialize(value: unknown, path: string): string {
+  if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return value;
+      return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value))
         throw new CanonicalJsonError(`${path || '(root)'} is ${value}, which JSON cannot hold`);
-      return value;
+      return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value))
-        return value.map((v, i) => canonicalize(v === undefined ? null : v, `${path}[${i}]`));
-      const out: Record<string, unknown> = {};
+      if (Array.isArray(value)) {
+        return `[${value.map((v, i) => (v === undefined ? 'null' : serialize(v, `${path}[${i}]`))).join(',')}]`;
+      }
+      // Built as text, never by assigning keys: a "__proto__" key stays an ordinary member.
+      const members: string[] = [];
       for (const key of Object.keys(value as object).sort()) {
         const v = (value as Record<string, unknown>)[key];
         if (v === undefined) continue;
-        out[key] = canonicalize(v, path ? `${path}.${key}` : key);
+        members.push(`${JSON.stringify(key)}:${serialize(v, path ? `${path}.${key}` : key)}`);
       }
-      return out;
+      return `{${members.join(',')}}`;
     }
     default:
       throw new CanonicalJsonError(`${path || '(root)'} is a ${typeof value}, which JSON cannot hold`);
@@ -35,7 +37,7 @@ function canonicalize(value: unknown, path: string): unknown {
 
 /** JSON text of `value` with object keys sorted (code-unit order) at every depth. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalize(value, ''));
+  return serialize(value, '');
 }
 
 /** Lower-case hex SHA-256 of the canonical JSON of `value`. */

@@ -196,8 +196,9 @@ fetch_verified() {
   local id="$1" url="$2" artifact="$3" pinned="$4" sums_url="$5" sig_url="$6" key_url="$7" fpr="$8"
   local dir="$WORK/dl/$id"
   mkdir -p "$dir"
+  [[ -n "$pinned" || -n "$sums_url" ]] || die "$id: nothing to verify against"
   fetch "$url" "$dir/$artifact"
-  if [[ -n "$pinned" ]]; then require_sha256 "$dir/$artifact" "$pinned" "$id (pinned)"; fi
+  # Signature first (it vouches for the checksum file), then the checksum file, then the pinned hash.
   if [[ -n "$sums_url" ]]; then
     fetch "$sums_url" "$dir/checksums"
     if [[ -n "$sig_url" ]]; then
@@ -207,7 +208,7 @@ fetch_verified() {
     fi
     require_sha256 "$dir/$artifact" "$(checksum_from_file "$dir/checksums" "$artifact")" "$id (checksum file)"
   fi
-  [[ -n "$pinned" || -n "$sums_url" ]] || die "$id: nothing to verify against"
+  if [[ -n "$pinned" ]]; then require_sha256 "$dir/$artifact" "$pinned" "$id (pinned)"; fi
 }
 
 # id artifact archive member binary — extracts into the staging area (nothing is installed yet).
@@ -223,7 +224,7 @@ stage_binary() {
 }
 
 log "phase 1/2: download and verify (nothing is installed in this phase)"
-${cli.enabled ? `if [[ "$SKIP_APT" != "true" ]]; then\n  fetch ${shq(cli.repository.keyUrl)} "$WORK/microsoft.asc"\n  require_sha256 "$WORK/microsoft.asc" ${shq(cli.repository.keySha256)} 'azure-cli repository key'\nfi` : '# Azure CLI disabled in the manifest.'}
+${cli.enabled ? `if [[ "$SKIP_APT" != "true" ]]; then\n  fetch ${shq(cli.repository.keyUrl)} "$WORK/microsoft.asc"\n  require_sha256 "$WORK/microsoft.asc" ${shq(cli.repository.keySha256)} 'azure-cli repository key'\nfi` : 'log "Azure CLI disabled in the manifest (JUMPBOX_SKIP_APT=$SKIP_APT changes nothing here)"'}
 ${downloads.map(downloadCall).join('\n')}
 
 log "phase 2/2: install"
