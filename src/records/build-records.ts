@@ -54,6 +54,8 @@ export interface BuildRecord {
   readonly finishedAt?: string | undefined;
   /** Wall-clock (orchestration) duration in seconds, set when the build ends. */
   readonly durationSeconds?: number | undefined;
+  /** Image Builder run duration (run start to end) in seconds, set for succeeded builds. */
+  readonly runDurationSeconds?: number | undefined;
 }
 
 /** What identifies a row without a lookup. */
@@ -113,6 +115,7 @@ interface StoredEntity {
   startedAt?: string;
   finishedAt?: string;
   durationSeconds?: number;
+  runDurationSeconds?: number;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -146,6 +149,7 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     startedAt: e.startedAt,
     finishedAt: e.finishedAt,
     durationSeconds: e.durationSeconds,
+    runDurationSeconds: e.runDurationSeconds,
   };
 }
 
@@ -172,6 +176,7 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
     if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   }
   if (patch.durationSeconds !== undefined) out.durationSeconds = patch.durationSeconds;
+  if (patch.runDurationSeconds !== undefined) out.runDurationSeconds = patch.runDurationSeconds;
   if (patch.error !== undefined) {
     out.errorCode = patch.error.code;
     out.errorMessage = patch.error.message.slice(0, 30_000);
@@ -310,10 +315,12 @@ export class BuildRecordStore {
     return first;
   }
 
-  /** Durations (seconds) of the newest `count` succeeded builds of a definition, newest first. */
+  /** Run durations (seconds) of the newest `count` succeeded builds of a definition, newest first. */
   async recentSuccessfulDurations(definition: string, count = 5): Promise<number[]> {
     const recs = await this.list({ definition, status: 'Succeeded', top: count });
-    return recs.map((r) => r.durationSeconds).filter((d): d is number => typeof d === 'number' && d > 0);
+    return recs
+      .map((r) => r.runDurationSeconds ?? r.durationSeconds)
+      .filter((d): d is number => typeof d === 'number' && d > 0);
   }
 }
 

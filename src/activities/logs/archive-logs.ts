@@ -1,0 +1,170 @@
+/**
+ * Log archival: server-side copies of Image Builder's `packerlogs/<run-guid>/{customization,validation}.log`
+ * from the staging storage account into the archive container, with metadata. The copy is Put Block From
+ * URL in ranges + Put Block List: the bytes never pass through this process, and the source is read
+ * with the app's own Entra ID token (x-ms-copy-source-authorization), no SAS, no keys.
+ */
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { AzureClients } from '../../azure/clients.js';
+import type { ActivityDeps } from '../deps.js';
+import { findStagingAccount } from './staging-account.js';
+
+export const LOG_CONTAINER = 'packerlogs';
+export const LOG_FILES = ['customization.log', 'validation.log'] as const;
+const STORAGE_SCOPE = 'https://storage.azure.com/.default';
+/** Bytes per staged block (a block may be up to 4000 MiB; smaller blocks keep each call short). */
+const BLOCK_BYTES = 64 * 1024 * 1024;
+
+export interface RunLogFolder {
+  readonly runGuid: string;
+  readonly files: readonly { readonly name: string; readonly size: number; readonly lastModified: number }[];
+  readonly lastModified: number;
+}
+
+/** Run folders in a staging account's packerlogs container, newest first. */
+export async function listRunFolders(staging: ContainerClient): Promise<RunLogFolder[]> {
+  if (!(await staging.exists())) return [];
+  const byRun = new Map<string, { name: string; size: number; lastModified: number }[]>();
+  for await (const b of staging.listBlobsFlat()) {
+    const slash = b.name.indexOf('/');
+    if (slash <= 0) continue;
+    const run = b.name.slice(0, slash);
+    const file = b.name.slice(slash + 1);
+    if (!(LOG_FILES as readonly string[]).includes(file)) continue;
+    const list = byRun.get(run) ?? [];
+    list.push({
+      name: file,
+      size: b.properties.contentLength ?? 0,
+      lastModified: b.properties.lastModified.getTime(),
+    });
+    byRun.set(run, list);
+  }
+  return [...byRun.entries()]
+    .map(([runGuid, files]) => ({
+      runGuid,
+      files,
+      lastModified: Math.max(...files.map((f) => f.lastModified)),
+    }))
+    .sort((a, b) => b.lastModified - a.lastModified || (a.runGuid < b.runGuid ? -1 : 1));
+}
+
+/** Copies one blob server-side in ranges; returns the destination URL. */
+export async function copyBlobServerSide(
+  clients: Pick<AzureClients, 'credential'>,
+  sourceUrl: string,
+  size: number,
+  destination: ReturnType<ContainerClient['getBlockBlobClient']>,
+  metadata: Record<string, string>,
+): Promise<string> {
+  const token = await clients.credential.getToken(STORAGE_SCOPE);
+  const sourceAuthorization = token ? { scheme: 'Bearer', value: token.token } : undefined;
+  const ids: string[] = [];
+  for (let offset = 0, i = 0; offset < size || (size === 0 && i === 0); offset += BLOCK_BYTES, i++) {
+    if (size === 0) break;
+    const id = Buffer.from(`block-${String(i).padStart(6, '0')}`).toString('base64');
+    await destination.stageBlockFromURL(id, sourceUrl, offset, Math.min(BLOCK_BYTES, size - offset), {
+      ...(sourceAuthorization ? { sourceAuthorization } : {}),
+    });
+    ids.push(id);
+  }
+  await destination.commitBlockList(ids, {
+    metadata,
+    blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
+  });
+  return destination.url;
+}
+
+/** Run guids already archived for a definition (read from the archive's metadata). */
+async function archivedRunGuids(archive: ContainerClient, definition: string): Promise<Set<string>> {
+  const seen = new Set<string>();
+  if (!(await archive.exists())) return seen;
+  for await (const b of archive.listBlobsFlat({ prefix: `${definition}/`, includeMetadata: true })) {
+    const g = b.metadata?.runguid;
+    if (g) seen.add(g);
+  }
+  return seen;
+}
+
+export interface ArchiveRunLogsInput {
+  readonly definition: string;
+  readonly buildId: string;
+  readonly templateName: string;
+  /** Resource id of the template's staging resource group. */
+  readonly stagingResourceGroupId: string;
+  readonly runState: string;
+  /** `<definition>/<folder>/` under the archive container; default the build id. */
+  readonly folder?: string | undefined;
+  /** Archive every run folder not archived yet (superseded templates), instead of the newest one only. */
+  readonly allRuns?: boolean | undefined;
+}
+
+export interface ArchiveResult {
+  /** Archive blob URLs (no SAS). */
+  readonly logs: string[];
+  readonly runGuids: string[];
+  /** Why nothing was archived, when nothing was. */
+  readonly note?: string | undefined;
+}
+
+function archiveContainer(deps: Pick<ActivityDeps, 'config' | 'clients'>): ContainerClient {
+  const service: BlobServiceClient = deps.clients.blobService(deps.config.archive.accountUrl);
+  return service.getContainerClient(deps.config.archive.container);
+}
+
+/**
+ * Archives the newest run's logs (not archived before) of a template to `<definition>/<build-id>/`.
+ * A run that produced no logs (failed before the Packer VM started) archives nothing.
+ */
+export async function archiveRunLogs(
+  deps: Pick<ActivityDeps, 'config' | 'clients' | 'log'>,
+  input: ArchiveRunLogsInput,
+): Promise<ArchiveResult> {
+  const staging = await findStagingAccount(deps.clients, input.stagingResourceGroupId);
+  if (!staging)
+    return { logs: [], runGuids: [], note: `no staging storage account in ${input.stagingResourceGroupId}` };
+  const source = deps.clients.blobService(staging.blobEndpoint).getContainerClient(LOG_CONTAINER);
+  const archive = archiveContainer(deps);
+  await archive.createIfNotExists();
+  const done = await archivedRunGuids(archive, input.definition);
+  const folders = (await listRunFolders(source)).filter((f) => !done.has(f.runGuid));
+  const chosen = input.allRuns ? folders : folders.slice(0, 1);
+  if (chosen.length === 0)
+    return { logs: [], runGuids: [], note: 'the run left no logs that were not archived yet' };
+  const logs: string[] = [];
+  const folder = input.folder ?? input.buildId;
+  for (const run of chosen) {
+    for (const f of run.files) {
+      const target = input.allRuns
+        ? `${input.definition}/${folder}/${run.runGuid}/${f.name}`
+        : `${input.definition}/${folder}/${f.name}`;
+      const url = await copyBlobServerSide(
+        deps.clients,
+        source.getBlockBlobClient(`${run.runGuid}/${f.name}`).url,
+        f.size,
+        archive.getBlockBlobClient(target),
+        {
+          definition: input.definition,
+          buildid: input.buildId,
+          template: input.templateName,
+          runstate: input.runState,
+          runguid: run.runGuid,
+          stagingaccount: staging.name,
+        },
+      );
+      logs.push(url);
+    }
+  }
+  deps.log(
+    `archived ${logs.length} log(s) of ${input.templateName} to ${deps.config.archive.container}/${input.definition}/${folder}/`,
+  );
+  return { logs, runGuids: chosen.map((c) => c.runGuid) };
+}
+
+/** Where a build's logs go (for the custom status before they exist). */
+export function archiveLocation(
+  deps: Pick<ActivityDeps, 'config'>,
+  definition: string,
+  buildId: string,
+): string {
+  return `${deps.config.archive.accountUrl}/${deps.config.archive.container}/${definition}/${buildId}/`;
+}

@@ -1,0 +1,81 @@
+/**
+ * Image Contributor hygiene. The builder identity is shared by every definition and the grant is on the
+ * one destination resource group, so the grant may only go when no build of any definition is running:
+ * - `revokeUnlessOthersRunning` (the orchestration's finally) keeps it while another definition's record
+ *   says Running (records older than that build's deadline are ignored, so a terminated build does not
+ *   pin the grant forever);
+ * - `sweepImageContributor` (the janitor timer) asks the Durable task hub which builds run, and removes
+ *   every Image Contributor assignment of the builder identity on the destination when none does
+ *   (covers terminated instances, crashed hosts, failed revokes).
+ */
+import { isTerminalStatus } from '../../records/build-records.js';
+import { type ActivityDeps, recordsOf } from '../deps.js';
+import { revokeImageContributor } from './image-contributor.js';
+
+type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
+
+/** Definitions (other than `definition`) whose newest record is still Running/Queued and within its deadline. */
+export async function otherRunningDefinitions(
+  deps: Deps,
+  definition: string,
+  nowMs: number,
+): Promise<string[]> {
+  const records = recordsOf(deps);
+  const running: string[] = [];
+  for (const d of deps.config.definitions) {
+    if (d.name === definition) continue;
+    const [newest] = await records.list({ definition: d.name, top: 1 });
+    if (!newest || isTerminalStatus(newest.status)) continue;
+    const since = Date.parse(newest.startedAt ?? newest.requestedAt);
+    const maxAgeMs = (d.buildTimeoutInMinutes + deps.config.deadlineMarginMinutes + 60) * 60_000;
+    if (nowMs - since <= maxAgeMs) running.push(d.name);
+  }
+  return running;
+}
+
+export async function revokeUnlessOthersRunning(
+  deps: Deps,
+  input: { principalId: string; definition: string },
+): Promise<{ removed: string[]; keptFor: string[] }> {
+  const others = await otherRunningDefinitions(deps, input.definition, Date.now());
+  if (others.length > 0) {
+    deps.log(
+      `Image Contributor kept: builds of ${others.join(', ')} still running (the last one revokes it)`,
+    );
+    return { removed: [], keptFor: others };
+  }
+  const { removed } = await revokeImageContributor(deps, { principalId: input.principalId });
+  return { removed, keptFor: [] };
+}
+
+export interface JanitorReport {
+  readonly running: string[];
+  readonly removed: string[];
+  readonly skipped: boolean;
+}
+
+/** `isRunning(definition)` answers from the task hub (Pending/Running/ContinuedAsNew/Suspended). */
+export async function sweepImageContributor(
+  deps: Deps,
+  isRunning: (definition: string) => Promise<boolean>,
+  principalId: () => Promise<string | undefined>,
+): Promise<JanitorReport> {
+  const running: string[] = [];
+  for (const d of deps.config.definitions) if (await isRunning(d.name)) running.push(d.name);
+  if (running.length > 0) {
+    deps.log(`janitor: builds running (${running.join(', ')}); Image Contributor left in place`);
+    return { running, removed: [], skipped: true };
+  }
+  const principal = await principalId();
+  if (!principal) {
+    deps.log('janitor: the builder identity does not exist; nothing to remove');
+    return { running, removed: [], skipped: true };
+  }
+  const { removed } = await revokeImageContributor(deps, { principalId: principal });
+  deps.log(
+    removed.length > 0
+      ? `janitor: removed ${removed.length} Image Contributor assignment(s): ${removed.join(', ')}`
+      : 'janitor: no Image Contributor assignment to remove',
+  );
+  return { running, removed, skipped: false };
+}

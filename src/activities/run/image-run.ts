@@ -1,0 +1,79 @@
+/**
+ * The Image Builder run: start it without waiting for the long-running operation (builds take 20-60
+ * minutes; activities must stay short), read its status, cancel it.
+ */
+import { statusOf } from '../../azure/errors.js';
+import type { ActivityDeps } from '../deps.js';
+
+export interface RunRef {
+  readonly templateName: string;
+}
+
+export interface RunStatus {
+  readonly runState: string | undefined;
+  readonly runSubState: string | undefined;
+  readonly message: string | undefined;
+  readonly startTime: string | undefined;
+  readonly endTime: string | undefined;
+  /** Artifact ids of the run outputs (managed image id, gallery version id), when the run ended well. */
+  readonly artifactIds: readonly string[];
+}
+
+export const TERMINAL_RUN_STATES = ['Succeeded', 'PartiallySucceeded', 'Failed', 'Canceled'] as const;
+
+export function isTerminalRunState(state: string | undefined): boolean {
+  return state !== undefined && (TERMINAL_RUN_STATES as readonly string[]).includes(state);
+}
+
+type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
+
+/** Sends the run request (accepted = 202 with an operation to poll) and returns at once. */
+export async function startRun(deps: Deps, input: RunRef): Promise<{ startedAt: string }> {
+  const poller = deps.clients.imageBuilder.virtualMachineImageTemplates.run(
+    deps.config.resourceGroups.imageBuilder,
+    input.templateName,
+  );
+  await poller.submitted();
+  deps.log(`run of ${input.templateName} accepted`);
+  return { startedAt: new Date().toISOString() };
+}
+
+export async function getRunStatus(deps: Deps, input: RunRef): Promise<RunStatus> {
+  const rg = deps.config.resourceGroups.imageBuilder;
+  const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
+  const t = await ops.get(rg, input.templateName);
+  const s = t.lastRunStatus;
+  const artifactIds: string[] = [];
+  if (s?.runState === 'Succeeded' || s?.runState === 'PartiallySucceeded') {
+    for await (const o of ops.listRunOutputs(rg, input.templateName)) {
+      if (o.artifactId && (o.provisioningState === undefined || o.provisioningState === 'Succeeded')) {
+        artifactIds.push(o.artifactId);
+      }
+    }
+  }
+  return {
+    runState: s?.runState,
+    runSubState: s?.runSubState,
+    message: s?.message,
+    startTime: s?.startTime?.toISOString(),
+    endTime: s?.endTime?.toISOString(),
+    artifactIds,
+  };
+}
+
+/** Asks Image Builder to cancel the running build (does not wait). A run that is not running is fine. */
+export async function cancelRun(deps: Deps, input: RunRef): Promise<{ requested: boolean }> {
+  try {
+    const poller = deps.clients.imageBuilder.virtualMachineImageTemplates.cancel(
+      deps.config.resourceGroups.imageBuilder,
+      input.templateName,
+    );
+    await poller.submitted();
+    deps.log(`cancel of ${input.templateName} requested`);
+    return { requested: true };
+  } catch (e) {
+    // 404: no template; 409: no run in progress (already finished) — nothing to cancel.
+    if (statusOf(e) === 404 || statusOf(e) === 409) return { requested: false };
+    throw e;
+  }
+}
