@@ -40,34 +40,71 @@ function allowedRoles(condition: string, side: 'Request' | 'Resource'): string[]
   return m ? m[1]!.split(',').map((s) => s.trim()) : [];
 }
 
+const target = {
+  subscriptionId: SUBSCRIPTION,
+  tenantId: '22222222-2222-2222-2222-222222222222',
+  location: 'eastus2',
+};
+const delegationsIn = (s: DeploymentSnapshot) =>
+  s.predictedResources.filter(
+    (r) => r.type === 'Microsoft.Authorization/roleAssignments' && roleGuidOf(r) === ROLE.rbacAdministrator,
+  );
+
 describe.skipIf(bin === undefined)('deployment snapshot of infra/main.bicep', () => {
   let snapshot: DeploymentSnapshot;
+  let defaults: DeploymentSnapshot;
   let assignments: PredictedResource[];
   let outputs: Record<string, unknown>;
 
   beforeAll(async () => {
-    snapshot = await snapshotMain(
-      bin!,
-      [
-        "param environmentName = 'ci'",
-        "param location = 'eastus2'",
-        `param buildSubnetId = '${subnet('rg-net', 'vnet-ib', 'snet-ib')}'`,
-        'param imageDefinitions = [',
-        "  { name: 'aks-jumpbox' }",
-        `  { name: 'same-vnet', buildSubnetId: '${subnet('RG-NET', 'vnet-ib', 'snet-other')}' }`,
-        `  { name: 'other-vnet', buildSubnetId: '${subnet('rg-net2', 'vnet2', 'snet')}', vmSize: 'Standard_D4ds_v5' }`,
-        ']',
-        // With the builder principal in the condition it stays a runtime expression; without it the
-        // snapshot evaluates the whole condition text.
-        'param restrictDelegationToBuilderIdentity = false',
-      ],
-      { subscriptionId: SUBSCRIPTION, tenantId: '22222222-2222-2222-2222-222222222222', location: 'eastus2' },
-    );
+    [snapshot, defaults] = await Promise.all([
+      snapshotMain(
+        bin!,
+        [
+          "param environmentName = 'ci'",
+          "param location = 'eastus2'",
+          `param buildSubnetId = '${subnet('rg-net', 'vnet-ib', 'snet-ib')}'`,
+          'param imageDefinitions = [',
+          "  { name: 'aks-jumpbox' }",
+          `  { name: 'same-vnet', buildSubnetId: '${subnet('RG-NET', 'vnet-ib', 'snet-other')}' }`,
+          `  { name: 'other-vnet', buildSubnetId: '${subnet('rg-net2', 'vnet2', 'snet')}', vmSize: 'Standard_D4ds_v5' }`,
+          ']',
+          // With the builder principal in the condition it stays a runtime expression; without it the
+          // snapshot evaluates the whole condition text.
+          'param restrictDelegationToBuilderIdentity = false',
+        ],
+        target,
+      ),
+      snapshotMain(
+        bin!,
+        [
+          "param environmentName = 'prod'",
+          "param location = 'eastus2'",
+          `param buildSubnetId = '${subnet('rg-net', 'vnet-ib', 'snet-ib')}'`,
+        ],
+        target,
+      ),
+    ]);
     assignments = snapshot.predictedResources.filter(
       (r) => r.type === 'Microsoft.Authorization/roleAssignments',
     );
     outputs = snapshot.outputs;
   }, 150_000);
+
+  it("by default also limits every delegation to the builder identity's principal", () => {
+    const delegations = delegationsIn(defaults);
+    expect(delegations).toHaveLength(3); // vnet, destination group, one staging group
+    for (const d of delegations) {
+      const condition = String(d.properties?.condition);
+      // The principal clause is formatted at deployment time: format('@{0}[...:PrincipalId] ...', 'Request', ...).
+      expect(condition).toContain(
+        '[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAnyValues:GuidEquals',
+      );
+      expect(condition).toContain("'Request'");
+      expect(condition).toContain("'Resource'");
+      expect(condition).toMatch(/userAssignedIdentities\/id-jumpbox-builder-[a-z0-9]+'[^)]*\)\.principalId/);
+    }
+  });
 
   it('reports no diagnostics', () => {
     expect(snapshot.diagnostics).toEqual([]);
@@ -88,7 +125,7 @@ describe.skipIf(bin === undefined)('deployment snapshot of infra/main.bicep', ()
       [rg('rg-ci-staging-other-vnet'), [ROLE.contributor]],
     ]);
 
-    const delegations = assignments.filter((a) => roleGuidOf(a) === ROLE.rbacAdministrator);
+    const delegations = delegationsIn(snapshot);
     const actual = new Map(delegations.map((a) => [scopeOf(a), a]));
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [scope, roles] of expected) {
