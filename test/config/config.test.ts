@@ -137,7 +137,10 @@ describe('parseConfig', () => {
   });
 
   it('requires a table endpoint when the archive URL is not a *.blob.* endpoint', () => {
-    const env = { ...sample, ARCHIVE_STORAGE_ACCOUNT_URL: 'https://127.0.0.1:10000/devstoreaccount1' };
+    const env: Record<string, string | undefined> = {
+      ...sample,
+      ARCHIVE_STORAGE_ACCOUNT_URL: 'https://127.0.0.1:10000/devstoreaccount1',
+    };
     delete env.RECORDS_TABLE_ENDPOINT;
     expect(problemsOf(env)).toEqual([
       { setting: 'RECORDS_TABLE_ENDPOINT', message: expect.stringMatching(/table endpoint/) },
