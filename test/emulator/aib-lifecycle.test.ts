@@ -4,81 +4,9 @@
  * in Azurite -> delete; and the same run without the grant failing at Distributing, after customization.
  */
 import { randomUUID } from 'node:crypto';
-import type { ImageTemplate } from '@azure/arm-imagebuilder';
 import { describe, expect, it } from 'vitest';
 import { armRequest, useEmulator } from '../support/emulator.js';
-
-const FAST = { updateIntervalInMs: 5 };
-
-function templateBody(
-  h: ReturnType<ReturnType<typeof useEmulator>>,
-  identityId: string,
-  imageName: string,
-): ImageTemplate {
-  const s = h.appSettings;
-  return {
-    location: s.AZURE_LOCATION!,
-    identity: { type: 'UserAssigned', userAssignedIdentities: { [identityId]: {} } },
-    source: {
-      type: 'PlatformImage',
-      publisher: 'Canonical',
-      offer: 'ubuntu-24_04-lts',
-      sku: 'server',
-      version: 'latest',
-    },
-    customize: [{ type: 'Shell', name: 'install-tools', inline: ['echo hello'] }],
-    distribute: [
-      {
-        type: 'ManagedImage',
-        runOutputName: 'managed',
-        imageId: `/subscriptions/${s.AZURE_SUBSCRIPTION_ID}/resourceGroups/${s.IMAGE_DESTINATION_RESOURCE_GROUP}/providers/Microsoft.Compute/images/${imageName}`,
-        location: s.AZURE_LOCATION!,
-      },
-    ],
-    buildTimeoutInMinutes: 90,
-    vmProfile: { vmSize: 'Standard_D2ds_v5', osDiskSizeGB: 64, vnetConfig: { subnetId: s.BUILD_SUBNET_ID! } },
-    stagingResourceGroup: `/subscriptions/${s.AZURE_SUBSCRIPTION_ID}/resourceGroups/${s.STAGING_RESOURCE_GROUP_PREFIX}${imageName}`,
-  } as ImageTemplate;
-}
-
-/** Identity created "moments ago" plus the network role on the vnet, as the orchestration does it. */
-async function newBuilderIdentity(h: ReturnType<ReturnType<typeof useEmulator>>) {
-  const s = h.appSettings;
-  const { clients } = h;
-  const name = `id-${randomUUID().slice(0, 8)}`;
-  const identity = await clients.msi.userAssignedIdentities.createOrUpdate(
-    s.IMAGE_BUILDER_RESOURCE_GROUP!,
-    name,
-    {
-      location: s.AZURE_LOCATION!,
-    },
-  );
-  const vnetId = s.BUILD_SUBNET_ID!.replace(/\/subnets\/[^/]+$/, '');
-  await clients.authorization.roleAssignments.create(vnetId, randomUUID(), {
-    roleDefinitionId: s.NETWORK_JOINER_ROLE_ID!,
-    principalId: identity.principalId!,
-    principalType: 'ServicePrincipal',
-  });
-  return identity;
-}
-
-async function pollUntilTerminal(
-  h: ReturnType<ReturnType<typeof useEmulator>>,
-  rg: string,
-  name: string,
-  stepSeconds = 60,
-) {
-  const seen: string[] = [];
-  for (let i = 0; i < 500; i++) {
-    const t = await h.clients.imageBuilder.virtualMachineImageTemplates.get(rg, name);
-    const st = t.lastRunStatus!;
-    const label = `${st.runState}/${st.runSubState}`;
-    if (seen.at(-1) !== label) seen.push(label);
-    if (st.runState !== 'Running' && st.runState !== 'Canceling') return { template: t, seen };
-    h.clock.advanceBy(stepSeconds * 1000);
-  }
-  throw new Error(`build did not end; states seen: ${seen.join(' -> ')}`);
-}
+import { FAST, newBuilderIdentity, pollUntilTerminal, templateBody } from './helpers.js';
 
 describe('Image Builder lifecycle against the emulator (real SDK clients)', () => {
   const harness = useEmulator();

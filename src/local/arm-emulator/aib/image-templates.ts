@@ -413,16 +413,9 @@ export class ImageBuilderService {
       throw conflict('Conflict', `The image template '${name}' has no build in progress to cancel.`);
     }
     if (run.plan.cancelAtMs === undefined) run.plan.cancelAtMs = ctx.now();
-    run.cancelOp ??= ctx.operations.create({
-      namespace: NS,
-      location: t.location,
-      apiVersion: req.apiVersion,
-      resourceId: t.id,
-      driver: {
-        kind: 'watch',
-        check: () => (run.finished ? { status: 'Succeeded' } : undefined),
-      },
-    });
+    // AIB's cancel does not wait for the build to stop: the operation completes once the request is
+    // accepted, and lastRunStatus shows Canceling until the build has wound down (virtual time).
+    run.cancelOp ??= provisioningOperation(ctx, req, NS, t.location, t.id);
     return acceptedResponse(ctx, req, run.cancelOp, { asyncOperation: true });
   }
 
@@ -488,7 +481,7 @@ export class ImageBuilderService {
             'Failed',
             'Customizing',
             e.atMs,
-            `Build failed during customization: Packer build command has failed: exit status 1. See the customization log for details: ${customizationUrl}`,
+            `Failed while waiting for packerizer: Packer build command has failed: exit status 1. A customization step failed during the image build; review the build log to find it. Image Build log location: ${customizationUrl}. OperationId: ${run.op.id}.`,
           );
         }
         return;
@@ -507,7 +500,7 @@ export class ImageBuilderService {
               'Failed',
               'Validating',
               e.atMs,
-              `Validation failed: an in-VM validation exited with a non-zero status. See the validation log for details: ${this.logUrl(t, run, 'validation.log')}`,
+              `Failed while waiting for packerizer: Packer build command has failed during validation: exit status 1. An in-VM validation failed; review the validation log. Validation log location: ${this.logUrl(t, run, 'validation.log')}. Image Build log location: ${customizationUrl}. OperationId: ${run.op.id}.`,
             );
           }
         }
@@ -524,7 +517,7 @@ export class ImageBuilderService {
           'Failed',
           phase,
           e.atMs,
-          `Build timed out: the build did not finish within buildTimeoutInMinutes (${run.plan.timeoutMs / 60000} minutes). See the customization log for details: ${customizationUrl}`,
+          `Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded' (buildTimeoutInMinutes: ${run.plan.timeoutMs / 60000}). Image Build log location: ${customizationUrl}. OperationId: ${run.op.id}.`,
         );
         return;
       }
@@ -557,7 +550,7 @@ export class ImageBuilderService {
           );
         } else if (ctx.store.has(id)) {
           failures.push(
-            `The managed image '${id}' already exists; a managed image distribution target must not exist. Delete the image or distribute to a new image name.`,
+            `[Distribute ${distributors.indexOf(d)}] Error creating managed image '${id}': the image already exists and the source of an existing image cannot be changed (PropertyChangeNotAllowed). Delete the image or distribute to a new image name.`,
           );
         } else {
           const image = putManagedImage(
@@ -583,12 +576,21 @@ export class ImageBuilderService {
           artifact = { artifactId: String(image.id) };
         }
       } else if (d.type === 'SharedImage') {
-        const galleryImageId = String(d.galleryImageId);
+        const explicit = /^(.*\/images\/[^/]+)\/versions\/([^/]+)$/i.exec(String(d.galleryImageId));
+        const galleryImageId = explicit ? explicit[1]! : String(d.galleryImageId);
         const definition = ctx.store.get(galleryImageId);
-        const version = definition ? nextGalleryVersion(ctx, galleryImageId, d, run.exactVersion) : '0.0.1';
+        const version = explicit
+          ? explicit[2]!
+          : definition
+            ? nextGalleryVersion(ctx, galleryImageId, d, run.exactVersion)
+            : '0.0.1';
         const versionId = `${galleryImageId}/versions/${version}`;
         if (!definition) {
           failures.push(`The gallery image definition '${galleryImageId}' was not found.`);
+        } else if (ctx.store.has(versionId)) {
+          failures.push(
+            `The gallery image version '${versionId}' already exists; image version ids must be distinct.`,
+          );
         } else if (!hasPermission(ctx.store, principal.objectId, GALLERY_VERSION_WRITE_ACTION, versionId)) {
           failures.push(
             `AuthorizationFailed: ${authorizationFailedMessage(principal, GALLERY_VERSION_WRITE_ACTION, versionId)}`,
@@ -641,7 +643,9 @@ export class ImageBuilderService {
       this.finish(run, run.validationFailed ? 'PartiallySucceeded' : 'Succeeded', 'Distributing', atMs, '');
       return;
     }
-    const message = `Failed in distributing ${failures.length} images out of total ${distributors.length}: ${failures.join(' | ')}`;
+    const message = `Failed in distributing ${failures.length} images out of total ${distributors.length}: ${failures
+      .map((f, i) => `{[Error ${i}] ${f}}`)
+      .join(' ')}`;
     this.finish(
       run,
       failures.length < distributors.length ? 'PartiallySucceeded' : 'Failed',

@@ -14,7 +14,7 @@ const IDENTITY_ID =
 const IMAGE_ID =
   /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/images\/[^/]+$/i;
 const GALLERY_IMAGE_ID =
-  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+$/i;
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+(\/versions\/\d+\.\d+\.\d+)?$/i;
 const RG_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([-\w._()]{1,90})$/i;
 
 const TEMPLATE_PROPERTIES = new Set([
