@@ -68,7 +68,7 @@ if [[ "$SKIP_APT" != "true" ]]; then
   apt_get update
   apt_get upgrade
   log "prerequisites for verified downloads"
-  apt_get install --no-install-recommends ca-certificates curl gnupg unzip tar gawk
+  apt_get install --no-install-recommends ca-certificates curl gnupg unzip tar
 fi
 
 # sshd keeps the first value it reads for a keyword: a low-numbered drop-in wins over cloud-init's.
@@ -81,6 +81,7 @@ chmod 0644 "$SSHD_DIR/00-jumpbox-hardening.conf"
 if [[ "$SKIP_APT" != "true" ]]; then
   grep -Eq '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\\.d/\\*\\.conf' /etc/ssh/sshd_config \\
     || die "/etc/ssh/sshd_config does not include sshd_config.d; the hardening drop-in would be ignored"
+  install -d -m 0755 /run/sshd
   sshd -t || die "sshd rejects its configuration"
 fi
 log "done"

@@ -178,8 +178,16 @@ export type ToolsManifest = z.infer<typeof toolsManifestSchema>;
 /** GitHub release downloads answer 302 to this host (GitHub moved release assets there in 2025). */
 export const GITHUB_RELEASE_ASSET_HOST = 'release-assets.githubusercontent.com';
 
-/** The default manifest. Every pinned value carries its source. */
-export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = {
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** The default manifest (frozen). Every pinned value carries its source. */
+export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
   azureCli: {
     kind: 'apt',
     id: 'azure-cli',
@@ -351,7 +359,7 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = {
       versionCommand: 'osm version',
     },
   ],
-};
+});
 
 /** Per-tool overrides a definition may carry (`tools` in IMAGE_DEFINITIONS), merged over the default manifest. */
 export const toolOverrideSchema = z
