@@ -1,7 +1,7 @@
 // Jump-box image builder: everything the Durable Functions app needs in Azure, deployed at subscription scope
 // (azd provision, or az deployment sub create). The build subnet is brought by you and is not created here.
 //
-//   resource groups   app, image builder (templates + builder identity), destination (images), staging (one per
+//   resource groups   app (+ builder identity), image builder (templates), destination (images), staging (one per
 //                     image definition, so Image Builder's logs have a known home)
 //   custom roles      Network Joiner, Image Contributor (the runbook's two least-privilege roles), Builder App Reader
 //   app               Flex Consumption Function App (Node 22), its user-assigned identity, storage without shared
@@ -39,7 +39,7 @@ param imageDefinitions imageDefinition[] = [
 @maxLength(90)
 param appResourceGroupName string = 'rg-${environmentName}'
 
-@description('Resource group of the image templates and the builder identity (IMAGE_BUILDER_RESOURCE_GROUP).')
+@description('Resource group of the image templates (IMAGE_BUILDER_RESOURCE_GROUP).')
 @minLength(1)
 @maxLength(90)
 param imageBuilderResourceGroupName string = 'rg-${environmentName}-imagebuilder'
@@ -234,9 +234,11 @@ module appIdentity 'modules/app-identity.bicep' = {
   }
 }
 
+// In the app's group, not the image builder group: there the app is Contributor and could otherwise add a federated
+// credential to the builder identity and act as it. Here it can only read and attach it.
 module builderIdentity 'modules/builder-identity.bicep' = {
   name: '${deploymentPrefix}-builder-identity'
-  scope: imageBuilderRg
+  scope: appRg
   params: {
     name: names.builderIdentity
     location: location

@@ -1,5 +1,4 @@
-// The user-assigned identity that Azure VM Image Builder runs as, in the image builder resource group,
-// and the app's right to attach it to image templates (Managed Identity Operator on this identity only).
+// The user-assigned identity that Azure VM Image Builder runs as, and the app's right to attach it to image templates (Managed Identity Operator on this identity only).
 import { builtInRoles } from '../lib/roles.bicep'
 
 param name string

@@ -172,6 +172,13 @@ describe.skipIf(bin === undefined)('deployment snapshot of infra/main.bicep', ()
     expect(scopes).toEqual([String(outputs.BUILDER_IDENTITY_ID).toLowerCase()]);
   });
 
+  it('keeps the builder identity out of every group where the app is Contributor (no federated credential takeover)', () => {
+    const identity = String(outputs.BUILDER_IDENTITY_ID).toLowerCase();
+    const contributorScopes = assignments.filter((a) => roleGuidOf(a) === ROLE.contributor).map(scopeOf);
+    expect(contributorScopes).not.toHaveLength(0);
+    expect(contributorScopes.filter((scope) => identity.startsWith(`${scope}/`))).toEqual([]);
+  });
+
   it('assigns every role to a service principal', () => {
     expect(assignments.filter((a) => a.properties?.principalType !== 'ServicePrincipal')).toEqual([]);
   });
