@@ -28,6 +28,7 @@ import {
   buildArtifact,
   checksumFile,
   createSigningKey,
+  disposeSigningKey,
   type FakeUpstream,
   type SigningKey,
   sha256,
@@ -80,6 +81,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'jumpbox-sandbox-'));
   upstream = await startFakeUpstream();
   key = await createSigningKey(work);
+  keys.push(key);
   // Pinned hashes of the fake artifacts and the sandbox key stand in for the real published values.
   overrides = {};
   const artifacts = new Map<string, Buffer>();
@@ -115,8 +117,11 @@ beforeAll(async () => {
   writeFileSync(installScript, installToolsScript(manifest));
 }, 60_000);
 
+const keys: SigningKey[] = [];
+
 afterAll(async () => {
   await upstream?.close();
+  await Promise.all(keys.map(disposeSigningKey));
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -256,6 +261,7 @@ describe('generated install script in a sandbox', () => {
 
   it('a signing key with another fingerprint is refused', async () => {
     const other = await createSigningKey(join(work, 'other'));
+    keys.push(other);
     const t = manifest.downloads.find((d) => d.id === 'terraform')!;
     const r = await withServed([[t.verify.signature!.keyUrl, Buffer.from(other.publicKeyArmored)]], install);
     expect(r.code).not.toBe(0);

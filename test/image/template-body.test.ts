@@ -178,6 +178,31 @@ describe('template body content', () => {
     expect(line).not.toMatch(/curl/);
   });
 
+  it('property: tag and tool override order do not change the template name', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9-]{0,15}$/), fc.string({ maxLength: 20 }), {
+          maxKeys: 6,
+        }),
+        fc.boolean(),
+        (tags, osm) => {
+          const entries = Object.entries(tags);
+          const tools = { osm: { enabled: osm }, kubectl: { version: '1.33.8' } };
+          const a = parseImageDefinition({ name: 'jb1', tags: Object.fromEntries(entries), tools });
+          const b = parseImageDefinition({
+            tools: { kubectl: { version: '1.33.8' }, osm: { enabled: osm } },
+            tags: Object.fromEntries([...entries].reverse()),
+            name: 'jb1',
+          });
+          expect(templateNameFor(buildTemplateBody(inputFor(a)))).toBe(
+            templateNameFor(buildTemplateBody(inputFor(b))),
+          );
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('property: the body is a deterministic function of its input', () => {
     fc.assert(
       fc.property(

@@ -122,6 +122,11 @@ export async function createSigningKey(workDir: string): Promise<SigningKey> {
   return { home, fingerprint: fpr, publicKeyArmored: exported.stdout };
 }
 
+/** Stops the gpg-agent that key generation and signing started for this home. */
+export async function disposeSigningKey(key: SigningKey): Promise<void> {
+  await run('gpgconf', ['--homedir', key.home, '--kill', 'gpg-agent']).catch(() => undefined);
+}
+
 export async function signDetached(key: SigningKey, file: string): Promise<Buffer> {
   const out = `${file}.sig`;
   await run('gpg', ['--batch', '--yes', '--detach-sign', '--output', out, file], {
