@@ -14,7 +14,7 @@ export interface ActivityDeps {
   readonly log: (message: string) => void;
   /** Real-time wait between polls of a short Azure long-running operation. */
   readonly sleep: (ms: number) => Promise<void>;
-  /** Interval (ms) between polls of a short Azure long-running operation inside an activity. */
+  /** Longest interval (ms) between polls of a short Azure long-running operation inside an activity. */
   readonly lroPollIntervalMs: number;
 }
 
@@ -25,7 +25,7 @@ export function defaultActivityDeps(log: (message: string) => void = console.log
     clients: getAzureClients(config),
     log,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    lroPollIntervalMs: 5000,
+    lroPollIntervalMs: 15_000,
   };
 }
 

@@ -1,7 +1,12 @@
 /**
  * Persistent role assignments of the builder identity: Network Joiner (custom) on the virtual network
- * (not the subnet), Contributor on the definition's staging resource group (created when missing, so
- * that Image Builder uses it and its logs have a known home).
+ * (not the subnet), Contributor on the definition's staging resource group when that group exists.
+ *
+ * The staging group is named per definition (the template's `stagingResourceGroup`), so logs have a known
+ * home. Image Builder's rules for it: a group that does not exist is created by the service (which gives
+ * the template identity access itself); an existing group must be empty, in the template's region, and
+ * grant the template identity Contributor — which this step does. The group is never created here: an
+ * empty group created by the app would still have to be found empty by Image Builder.
  */
 
 import { statusOf } from '../../azure/errors.js';
@@ -20,23 +25,19 @@ export interface PersistentRolesInput {
   readonly principalId: string;
 }
 
-export async function ensureStagingResourceGroup(
-  deps: Pick<ActivityDeps, 'config' | 'clients' | 'log'>,
+/** The definition's staging resource group name, and whether it exists now. */
+export async function stagingResourceGroupState(
+  deps: Pick<ActivityDeps, 'config' | 'clients'>,
   definition: string,
-): Promise<string> {
-  const rg = stagingResourceGroupOf(deps.config, definition);
-  const path = resourceGroupId(deps.config.subscriptionId, rg);
+): Promise<{ name: string; exists: boolean }> {
+  const name = stagingResourceGroupOf(deps.config, definition);
   try {
-    await armRequest(deps.clients, 'GET', path, RESOURCE_GROUPS_API);
+    await armRequest(deps.clients, 'GET', resourceGroupId(deps.config.subscriptionId, name), RESOURCE_GROUPS_API);
+    return { name, exists: true };
   } catch (e) {
     if (statusOf(e) !== 404) throw e;
-    await armRequest(deps.clients, 'PUT', path, RESOURCE_GROUPS_API, {
-      location: deps.config.location,
-      tags: { 'jumpbox-definition': definition, 'jumpbox-builder': 'staging' },
-    });
-    deps.log(`created staging resource group ${rg}`);
+    return { name, exists: false };
   }
-  return rg;
 }
 
 export async function ensurePersistentRoles(
@@ -46,17 +47,15 @@ export async function ensurePersistentRoles(
   const { config, clients } = deps;
   const def = definitionOf(config, input.definition);
   const subnet = def.buildSubnetId ? parseSubnetId(def.buildSubnetId) : config.buildSubnet;
-  const stagingRg = await ensureStagingResourceGroup(deps, input.definition);
+  const staging = await stagingResourceGroupState(deps, input.definition);
   const contributor = `/subscriptions/${config.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR_ROLE_GUID}`;
-  const results = [
-    await assignRole(clients, subnet.virtualNetworkId, input.principalId, config.roles.networkJoiner),
-    await assignRole(
-      clients,
-      resourceGroupId(config.subscriptionId, stagingRg),
-      input.principalId,
-      contributor,
-    ),
-  ];
+  const results = [await assignRole(clients, subnet.virtualNetworkId, input.principalId, config.roles.networkJoiner)];
+  if (staging.exists) {
+    const scope = resourceGroupId(config.subscriptionId, staging.name);
+    results.push(await assignRole(clients, scope, input.principalId, contributor));
+  } else {
+    deps.log(`staging resource group ${staging.name} does not exist yet: Image Builder creates it with the template`);
+  }
   for (const r of results) deps.log(`role ${r.roleDefinitionId} on ${r.scope}: ${r.outcome}`);
   return results;
 }

@@ -108,7 +108,10 @@ export async function planTemplate(deps: Deps, input: TemplateInput): Promise<Te
   };
 }
 
-/** Polls a started LRO until done with the activity's own interval (not the server's Retry-After). */
+/**
+ * Polls a started LRO until done with the activity's own schedule (0 s, 1 s, 2 s, 4 s... capped at
+ * lroPollIntervalMs) rather than the server's Retry-After, so short operations finish quickly.
+ */
 async function waitFor(
   deps: Pick<ActivityDeps, 'sleep' | 'lroPollIntervalMs'>,
   poller: { submitted(): Promise<void>; poll(): Promise<unknown>; isDone: boolean },
@@ -116,11 +119,10 @@ async function waitFor(
 ): Promise<void> {
   await poller.submitted();
   for (let i = 0; !poller.isDone; i++) {
-    if (i >= maxPolls)
-      throw Object.assign(new Error('long-running operation still in progress'), {
-        code: 'OperationTimedOut',
-      });
-    await deps.sleep(deps.lroPollIntervalMs);
+    if (i >= maxPolls) {
+      throw Object.assign(new Error('long-running operation still in progress'), { code: 'OperationTimedOut' });
+    }
+    if (i > 0) await deps.sleep(Math.min(deps.lroPollIntervalMs, 1000 * 2 ** (i - 1)));
     await poller.poll();
   }
 }

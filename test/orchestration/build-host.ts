@@ -1,0 +1,106 @@
+/**
+ * End-to-end harness for the build orchestration: the ARM emulator (default scenario) against the shared
+ * Azurite, the app's real registrations (src/functions/index.ts) on the local Durable host, one manual
+ * virtual clock. Builds start through the app's own POST /api/builds.
+ *
+ * Stand-in limitation handled here: Azurite does not forward x-ms-copy-source-authorization when it
+ * fetches a copy source, so the staging accounts' `packerlogs` containers are made readable without
+ * credentials locally; on Azure the archive copy authenticates to the source with the app's token.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setCredentialOverride } from '../../src/azure/clients.js';
+import type { ImageDefinitionInput } from '../../src/image/definition.js';
+import type { AssignmentView } from '../../src/local/arm-emulator/index.js';
+import { type LocalDurableHost, startLocalDurableHost } from '../../src/local/durable-host/index.js';
+import { LocalTestCredential } from '../../src/local/test-credential.js';
+import { BUILD_ORCHESTRATOR, type BuildOutput, buildInstanceId } from '../../src/orchestration/contracts.js';
+import { BuildRecordStore } from '../../src/records/build-records.js';
+import { type EmulatorHarness, startTestEmulator } from '../support/emulator.js';
+
+export const ENTRY_MODULE = fileURLToPath(new URL('../../src/functions/index.ts', import.meta.url));
+
+export interface BuildHost {
+  readonly host: LocalDurableHost;
+  readonly harness: EmulatorHarness;
+  readonly records: BuildRecordStore;
+  readonly env: Record<string, string>;
+  /** POST /api/builds; returns the build id. */
+  startBuild(definition: string, body?: { force?: boolean; reason?: string }): Promise<string>;
+  /** Drives virtual time until the definition's instance ends; returns its output. */
+  finish(definition: string): Promise<{ runtimeStatus: string; output: BuildOutput }>;
+  /** Image Contributor assignments on the destination resource group (emulator state). */
+  imageContributorAssignments(): AssignmentView[];
+  /** Makes the staging log containers readable for the copy (see the header). */
+  prepareStagingLogs(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBuildHost(
+  o: { definitions?: ImageDefinitionInput[]; env?: Record<string, string> } = {},
+): Promise<BuildHost> {
+  const harness = await startTestEmulator();
+  setCredentialOverride(new LocalTestCredential());
+  const definitions = o.definitions ?? [{ name: 'aks-jumpbox' }];
+  const env: Record<string, string> = {
+    ...harness.appSettings,
+    DURABLE_TASK_HUB_NAME: `orch${process.pid}`,
+    IMAGE_DEFINITIONS: JSON.stringify(definitions),
+    RECORDS_TABLE_NAME: `builds${process.pid}${randomUUID().replace(/-/g, '').slice(0, 8)}`,
+    ARCHIVE_CONTAINER: `aib-logs-${randomUUID().slice(0, 8)}`,
+    ...o.env,
+  };
+  const host = await startLocalDurableHost({ entryModules: [ENTRY_MODULE], clock: harness.clock, env });
+  const records = new BuildRecordStore(harness.clients.table(env.RECORDS_TABLE_ENDPOINT!, env.RECORDS_TABLE_NAME!));
+  const destination = `/subscriptions/${harness.emulator.subscriptionId}/resourceGroups/${env.IMAGE_DESTINATION_RESOURCE_GROUP}`.toLowerCase();
+  const imageContributorGuid = env.IMAGE_CONTRIBUTOR_ROLE_ID!.slice(env.IMAGE_CONTRIBUTOR_ROLE_ID!.lastIndexOf('/') + 1);
+
+  const prepareStagingLogs = async () => {
+    const blob = harness.appSettings.ARCHIVE_STORAGE_ACCOUNT_URL!.replace(/\/[^/]+$/, '');
+    for (const account of ['aibstaging0', 'aibstaging1', 'aibstaging2', 'aibstaging3', 'aibstaging4', 'aibstaging5', 'aibstaging6', 'aibstaging7']) {
+      const c = harness.clients.blobService(`${blob}/${account}`).getContainerClient('packerlogs');
+      if (await c.exists()) {
+        if ((await c.getProperties()).blobPublicAccess === 'blob') continue;
+        await c.delete();
+      }
+      await c.create({ access: 'blob' });
+    }
+  };
+  await prepareStagingLogs();
+
+  return {
+    host,
+    harness,
+    records,
+    env,
+    prepareStagingLogs,
+    async startBuild(definition, body = {}) {
+      const res = await fetch(`${host.baseUrl}/api/builds`, {
+        method: 'POST',
+        headers: { 'x-functions-key': host.functionKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ definition, reason: 'e2e', ...body }),
+      });
+      const json = (await res.json()) as { buildId?: string };
+      if (res.status !== 202 || !json.buildId) throw new Error(`start failed: ${res.status} ${JSON.stringify(json)}`);
+      return json.buildId;
+    },
+    async finish(definition) {
+      const s = await host.waitForInstance(buildInstanceId(definition), { timeoutMs: 60_000 });
+      return { runtimeStatus: s.runtimeStatus, output: s.output as BuildOutput };
+    },
+    imageContributorAssignments() {
+      return harness.emulator.state
+        .roleAssignments()
+        .filter(
+          (a) =>
+            a.scope.toLowerCase() === destination && a.roleDefinitionId.toLowerCase().endsWith(imageContributorGuid),
+        );
+    },
+    async stop() {
+      await host.stop();
+      await harness.emulator.stop();
+    },
+  };
+}
+
+export { BUILD_ORCHESTRATOR };
