@@ -226,13 +226,19 @@ describe('local durable host: orchestration patterns', () => {
   });
 
   it('terminates a running instance and ignores its late activity results', async () => {
-    const id = await host.startOrchestration('withStatus');
-    await host.runUntilIdle();
+    const id = await host.startOrchestration('fanOut', 3);
+    while (activityLog().inFlight === 0) await new Promise((r) => setTimeout(r, 1));
     await host.terminate(id, 'no longer needed');
+    await host.settle();
     const status = (await host.getStatus(id))!;
     expect(status.runtimeStatus).toBe('Terminated');
     expect(status.output).toBe('no longer needed');
+    expect(callsOf('double')).toHaveLength(3);
+    const s = shape(host.history(id));
+    expect(s.some((e) => e.startsWith('TaskCompleted'))).toBe(false);
+    expect(s.slice(-2)).toEqual(['ExecutionTerminated', 'ExecutionCompleted']);
     await expect(host.raiseEvent(id, 'go', 1)).rejects.toThrow(/Terminated/);
+    await expect(host.terminate(id)).rejects.toThrow(/Terminated/);
   });
 
   it('starts a 40-minute virtual build with 20 polls in well under a second of real time', async () => {

@@ -146,10 +146,15 @@ export class DurableEngine {
     const inst = this.require(instanceId);
     if (isTerminal(inst.status)) throw new InstanceGoneError(instanceId, inst.status);
     const now = this.o.clock.nowDate();
-    inst.history.push(history.orchestratorStarted(now), history.executionTerminated(now, reason));
-    inst.history.push(history.orchestratorCompleted(now));
+    const output = toJsonText(reason ?? '');
+    inst.history.push(
+      history.orchestratorStarted(now),
+      history.executionTerminated(now, reason),
+      history.executionCompleted(now, 'Terminated', output),
+      history.orchestratorCompleted(now),
+    );
     inst.status = 'Terminated';
-    inst.output = toJsonText(reason ?? '');
+    inst.output = output;
     inst.inbox = [];
     inst.activities = [];
     inst.timers = [];

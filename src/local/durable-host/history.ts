@@ -178,7 +178,7 @@ export const history = {
   }),
   executionCompleted: (
     at: Date,
-    status: 'Completed' | 'Failed',
+    status: 'Completed' | 'Failed' | 'Terminated',
     resultJson: string | undefined,
     failure?: FailureDetails,
   ): HistoryEvent => ({
