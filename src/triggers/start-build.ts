@@ -9,6 +9,9 @@
  * 3. the residual race (two callers both see no active instance and both call startNew) is settled by the task
  *    hub: host.json sets `overridableExistingInstanceStates: NonRunningStates`, so the second start of an id
  *    that is now Pending/Running is refused. The refused caller re-reads the status and reports the winner.
+ *    Where both starts are accepted (the Azure Storage provider checks the existing instance on the client
+ *    side, then de-duplicates the two ExecutionStarted messages at run time so that only one executes), each
+ *    caller re-reads the instance after its start and reports the build the instance actually carries.
  */
 import { type BuildInput, type BuildTrigger, buildInstanceId } from '../orchestration/contracts.js';
 import type { BuildRecordStore } from '../records/build-records.js';
@@ -92,6 +95,13 @@ export async function startBuild(
       return { outcome: 'started', instanceId, buildId, input };
     }
     return running({ ...now, instanceId });
+  }
+  // Confirm: a backend that accepts both racing starts (Azure Storage de-duplicates the ExecutionStarted
+  // messages at run time and keeps the instance row's last writer) shows the winner's input here.
+  const confirm = await deps.orchestrations.status(instanceId).catch(() => undefined);
+  const winner = confirm ? buildIdOf(confirm) : undefined;
+  if (confirm && isActive(confirm.runtimeStatus) && winner !== undefined && winner !== buildId) {
+    return running({ ...confirm, instanceId });
   }
   await recordAccepted(deps, instanceId, input);
   return { outcome: 'started', instanceId, buildId, input };

@@ -102,3 +102,15 @@ export class FakeRecords implements Pick<BuildRecordStore, 'create' | 'get' | 'l
     return (await this.list({ definition, status: 'Succeeded', top: 1 }))[0];
   }
 }
+
+/**
+ * A backend that accepts racing starts of an active id (last writer of the instance row wins, one
+ * execution runs), as the Azure Storage provider does when both clients pass their existence check.
+ */
+export class LastWriterWinsHub extends FakeTaskHub {
+  override async start(instanceId: string, input: BuildInput): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    this.instances.set(instanceId, { status: 'Pending', input });
+    this.accepted.push(input);
+  }
+}

@@ -4,7 +4,7 @@ import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { newBuildId, parseBuildId } from '../../src/triggers/build-id.js';
 import type { BuildOrchestrations } from '../../src/triggers/orchestration-port.js';
 import { startBuild } from '../../src/triggers/start-build.js';
-import { FakeRecords, FakeTaskHub } from './fakes.js';
+import { FakeRecords, FakeTaskHub, LastWriterWinsHub } from './fakes.js';
 
 const req = (definition: string, trigger: 'http' | 'schedule' | 'event-grid' = 'http') => ({
   definition,
@@ -65,6 +65,19 @@ describe('startBuild', () => {
     expect(hub.refused.length).toBeGreaterThan(0);
     for (const o of outcomes) expect(o.buildId).toBe(started[0]!.buildId);
     expect(records.rows.size).toBe(1);
+  });
+
+  it('reports one started build when the backend accepts racing starts (last writer wins)', async () => {
+    const hub = new LastWriterWinsHub();
+    const records = new FakeRecords();
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => startBuild({ orchestrations: hub, records }, req('aks-jumpbox'))),
+    );
+    const winner = hub.instances.get(buildInstanceId('aks-jumpbox'))!.input.buildId;
+    const started = outcomes.filter((o) => o.outcome === 'started');
+    expect(started.map((o) => o.buildId)).toEqual([winner]);
+    expect(outcomes.every((o) => o.buildId === winner)).toBe(true);
+    expect([...records.rows.keys()]).toEqual([winner]);
   });
 
   it('concurrent starts for N definitions start exactly N builds (property)', async () => {
