@@ -399,6 +399,18 @@ module destinationDelegation 'modules/rbac/resource-group-role.bicep' = {
   }
 }
 
+// The app tags each built image with its build id; tags only, no access to the images themselves. (A tag update
+// through the Tags API needs only this; a PUT of the image would need Microsoft.Compute/images/write.)
+module destinationTagger 'modules/rbac/resource-group-role.bicep' = {
+  name: '${deploymentPrefix}-destination-tagger'
+  scope: destinationRg
+  params: {
+    principalId: appPrincipalId
+    roleDefinitionGuid: builtInRoles.tagContributor
+    purpose: 'Jump-box builder app: tags built images with their build id.'
+  }
+}
+
 // Image Builder needs Contributor on a user-provided staging group; the app grants it to the builder identity.
 module stagingDelegation 'modules/rbac/resource-group-role.bicep' = [
   for (name, i) in stagingResourceGroupNames: {

@@ -13,6 +13,7 @@ var builtInRoles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  tagContributor: '4a9ae827-6dc8-4573-8ac7-8239d42aa03f'
 }
 
 // The attributes of one side of the condition: @Request for writes, @Resource for deletes.

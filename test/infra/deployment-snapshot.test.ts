@@ -18,6 +18,7 @@ const ROLE = {
   rbacAdministrator: 'f58310d9-a9f6-439a-9e8d-f62e7b41a168',
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
   managedIdentityOperator: 'f1a07417-d97a-45cb-824c-7a7467783830',
+  tagContributor: '4a9ae827-6dc8-4573-8ac7-8239d42aa03f',
 };
 
 const bin = bicepBinary();
@@ -177,6 +178,16 @@ describe.skipIf(bin === undefined)('deployment snapshot of infra/main.bicep', ()
     const contributorScopes = assignments.filter((a) => roleGuidOf(a) === ROLE.contributor).map(scopeOf);
     expect(contributorScopes).not.toHaveLength(0);
     expect(contributorScopes.filter((scope) => identity.startsWith(`${scope}/`))).toEqual([]);
+  });
+
+  it('lets the app tag images in the destination group without write access to the images', () => {
+    const scopes = assignments.filter((a) => roleGuidOf(a) === ROLE.tagContributor).map(scopeOf);
+    expect(scopes).toEqual([`/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-ci-images`]);
+    const destinationRoles = assignments
+      .filter((a) => scopeOf(a) === `/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-ci-images`)
+      .map(roleGuidOf)
+      .sort();
+    expect(destinationRoles).toEqual([ROLE.rbacAdministrator, ROLE.tagContributor].sort());
   });
 
   it('assigns every role to a service principal', () => {
