@@ -8,6 +8,9 @@ import { VirtualClock } from './clock.js';
 import { appSettingsFor, DEFAULT_SCENARIO, loadScenario } from './scenarios/index.js';
 import { createLocalCertificate, type LocalCertificate } from './tls.js';
 
+/** Simulated seconds per real second for live runs: a default build (about 43 simulated minutes) ends in about 13 s. */
+export const DEFAULT_TIME_SCALE = 200;
+
 export interface LocalAzureOptions {
   /** Simulated seconds per real second; omit for a manual clock (moved by the caller). */
   readonly timeScale?: number;

@@ -2,11 +2,8 @@
  * `jumpbox-builder emulator [--time-scale N] [--seed FILE] [--record FILE]`: starts Azurite and the ARM
  * emulator, prints one JSON line with the endpoints, and runs until SIGINT/SIGTERM, then stops both.
  */
-import { startLocalAzure } from '../../local/local-azure.js';
+import { DEFAULT_TIME_SCALE, startLocalAzure } from '../../local/local-azure.js';
 import { type CliCommand, UsageError } from '../main.js';
-
-/** Simulated seconds per real second: a default build (about 43 simulated minutes) ends in about 13 s. */
-export const DEFAULT_TIME_SCALE = 200;
 
 export interface EmulatorArgs {
   readonly timeScale: number;
