@@ -1,71 +1,15 @@
 #!/usr/bin/env node
-/**
- * `jumpbox-builder` — one entry point, one module per command under ./commands.
- * Usage errors: exit 2 with one readable line on stderr.
- */
-import { readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** `jumpbox-builder` entry point (the package's bin); the dispatcher lives in ./dispatch.ts. */
+import { main } from './dispatch.js';
 
-export interface CliCommand {
-  /** One line for `--help`. */
-  readonly summary: string;
-  /** Runs the command; resolves to the process exit code. */
-  run(argv: readonly string[]): Promise<number>;
-}
+export { type CliCommand, main, UsageError } from './dispatch.js';
 
-export class UsageError extends Error {}
-
-function commandNames(): string[] {
-  const dir = `${dirname(fileURLToPath(import.meta.url))}/commands`;
-  return readdirSync(dir)
-    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.replace(/\.(ts|js)$/, ''))
-    .sort();
-}
-
-async function loadCommand(name: string): Promise<CliCommand | undefined> {
-  if (!commandNames().includes(name)) return undefined;
-  const mod = (await import(`./commands/${name}.js`)) as { command: CliCommand };
-  return mod.command;
-}
-
-export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const lines = ['Usage: jumpbox-builder <command> [options]', '', 'Commands:'];
-    for (const n of commandNames()) {
-      const c = await loadCommand(n);
-      lines.push(`  ${n.padEnd(10)} ${c?.summary ?? ''}`);
-    }
-    process.stdout.write(`${lines.join('\n')}\n`);
-    return name ? 0 : 2;
-  }
-  const command = await loadCommand(name);
-  if (!command) {
-    process.stderr.write(`jumpbox-builder: unknown command "${name}"; run with --help for the list\n`);
-    return 2;
-  }
-  try {
-    return await command.run(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`jumpbox-builder ${name}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
-
-const isEntry = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
-if (isEntry || process.argv[1]?.endsWith('/cli/main.ts') || process.argv[1]?.endsWith('/cli/main.js')) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`jumpbox-builder: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`jumpbox-builder: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

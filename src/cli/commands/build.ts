@@ -7,7 +7,7 @@
  * Progress goes to stderr as plain lines (colour only on a TTY); the result (image id, or JSON) to stdout.
  * Exit codes: 0 success, 1 build failure, 2 usage or HTTP errors (with the problem detail), 3 timeout.
  */
-import type { CliCommand } from '../main.js';
+import type { CliCommand } from '../dispatch.js';
 
 /** A usage problem (exit 2). Local class: importing the dispatcher at runtime would load it as an entry. */
 export class UsageError extends Error {}

@@ -1,7 +1,7 @@
 /** `jumpbox-builder config [--env-file FILE]`: validates the app settings and prints the parsed result. */
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseConfig } from '../../config.js';
-import { type CliCommand, UsageError } from '../main.js';
+import { type CliCommand, UsageError } from '../dispatch.js';
 
 function readSettingsFile(path: string): Record<string, string> {
   const json = JSON.parse(readFileSync(path, 'utf8')) as { Values?: Record<string, string> };

@@ -1,6 +1,6 @@
 /** `jumpbox-builder egress`: prints the build subnet's egress allow-list for a definition. */
 import { ArgumentError, egressOutput } from '../../image/cli-output.js';
-import { type CliCommand, UsageError } from '../main.js';
+import { type CliCommand, UsageError } from '../dispatch.js';
 
 export const command: CliCommand = {
   summary: 'print the egress allow-list (FQDN, port, why) for a definition (--json)',

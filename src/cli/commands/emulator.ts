@@ -3,7 +3,7 @@
  * emulator, prints one JSON line with the endpoints, and runs until SIGINT/SIGTERM, then stops both.
  */
 import { DEFAULT_TIME_SCALE, startLocalAzure } from '../../local/local-azure.js';
-import { type CliCommand, UsageError } from '../main.js';
+import { type CliCommand, UsageError } from '../dispatch.js';
 
 export interface EmulatorArgs {
   readonly timeScale: number;

@@ -11,7 +11,7 @@ import { setCredentialOverride } from '../../azure/clients.js';
 import { startLocalDurableHost } from '../../local/durable-host/index.js';
 import { startLocalAzure } from '../../local/local-azure.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
-import type { CliCommand } from '../main.js';
+import type { CliCommand } from '../dispatch.js';
 
 /** Simulated seconds per real second: a default 40-minute build takes about 40 s. */
 export const DEFAULT_LOCAL_TIME_SCALE = 60;

@@ -1,6 +1,6 @@
 /** `jumpbox-builder template`: prints the image template body of a definition as JSON. */
 import { ArgumentError, templateOutput } from '../../image/cli-output.js';
-import { type CliCommand, UsageError } from '../main.js';
+import { type CliCommand, UsageError } from '../dispatch.js';
 
 export const command: CliCommand = {
   summary: 'print the image template body JSON of a definition (--definition NAME)',
