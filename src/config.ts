@@ -13,7 +13,12 @@ import {
   type SubnetId,
   type UserAssignedIdentityId,
 } from './azure/resource-id.js';
-import { DEFAULT_DEFINITION_NAME, type ImageDefinition, imageDefinitionsSchema } from './image/definition.js';
+import {
+  DEFAULT_DEFINITION_NAME,
+  type ImageDefinition,
+  imageDefinitionsSchema,
+  vnetOf,
+} from './image/definition.js';
 
 export interface ConfigProblem {
   readonly setting: string;
@@ -317,6 +322,17 @@ export function parseConfig(env: Env): AppConfig {
     if (r.success) {
       definitions = r.data;
       for (const [i, d] of r.data.entries()) {
+        if (
+          d.containerInstanceSubnetId !== undefined &&
+          d.buildSubnetId === undefined &&
+          buildSubnet &&
+          vnetOf(d.containerInstanceSubnetId) !== vnetOf(buildSubnet.id)
+        ) {
+          problems.push({
+            setting: 'IMAGE_DEFINITIONS',
+            message: `[${i}].containerInstanceSubnetId must be on the virtual network of BUILD_SUBNET_ID (${buildSubnet.virtualNetwork}), or set [${i}].buildSubnetId`,
+          });
+        }
         if (d.buildSubnetId !== undefined) {
           try {
             const sn = parseSubnetId(d.buildSubnetId);

@@ -190,3 +190,25 @@ describe('sample settings and README stay in step with the settings the app read
     expect(missing).toEqual([]);
   });
 });
+
+describe('isolated builds', () => {
+  it('requires the container instance subnet on the build subnet’s virtual network', () => {
+    const otherVnet = sample.BUILD_SUBNET_ID!.replace(
+      'vnet-imagebuilder/subnets/snet-imagebuilder',
+      'vnet-other/subnets/snet-aci',
+    );
+    const sameVnet = sample.BUILD_SUBNET_ID!.replace('snet-imagebuilder', 'snet-aci');
+    const defs = (ci: string) => JSON.stringify([{ name: 'aks-jumpbox', containerInstanceSubnetId: ci }]);
+    expect(
+      parseConfig({ ...sample, IMAGE_DEFINITIONS: defs(sameVnet) }).definitions[0]?.containerInstanceSubnetId,
+    ).toBe(sameVnet);
+    expect(problemsOf({ ...sample, IMAGE_DEFINITIONS: defs(otherVnet) })).toEqual([
+      {
+        setting: 'IMAGE_DEFINITIONS',
+        message: expect.stringMatching(
+          /^\[0\]\.containerInstanceSubnetId must be on the virtual network of BUILD_SUBNET_ID/,
+        ),
+      },
+    ]);
+  });
+});
