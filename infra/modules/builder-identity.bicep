@@ -18,7 +18,10 @@ resource appMayAssignIdentity 'Microsoft.Authorization/roleAssignments@2022-04-0
   name: guid(identity.id, appPrincipalId, builtInRoles.managedIdentityOperator)
   scope: identity
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.managedIdentityOperator)
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      builtInRoles.managedIdentityOperator
+    )
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     description: 'Jump-box builder app: attach the builder identity to image templates.'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compiles infra/main.bicep and infra/main.bicepparam (to a temporary folder) and lints every .bicep file under
-# infra/. Fails on any error or warning. Run tools/bicep/restore.sh first.
+# Compiles infra/main.bicep and infra/main.bicepparam (to a temporary folder), lints every .bicep file under
+# infra/ and checks that they are formatted as `bicep format` would. Fails on any error, warning or format
+# difference. Run tools/bicep/restore.sh first.
 set -euo pipefail
 # shellcheck source=tools/bicep/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -35,8 +36,16 @@ AZURE_ENV_NAME="${AZURE_ENV_NAME:-ci}" \
   BUILD_SUBNET_ID="${BUILD_SUBNET_ID:-/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-imagebuilder/subnets/snet-imagebuilder}" \
   check build-params infra/main.bicepparam --outfile "$out/main.parameters.json"
 
+# Format check: format a copy and compare (fix with: bicep format --pattern 'infra/**/*.bicep').
+cp -r infra "$out/formatted"
+(cd "$out/formatted" && "$bicep_bin" format --pattern '**/*.bicep' && "$bicep_bin" format main.bicepparam)
+if ! diff -ru infra "$out/formatted"; then
+  echo "build.sh: infra/ is not formatted; run: $bicep_bin format --pattern 'infra/**/*.bicep'" >&2
+  failed=1
+fi
+
 if ((failed)); then
-  echo "build.sh: Bicep build or lint reported errors or warnings" >&2
+  echo "build.sh: Bicep build, lint or format check failed" >&2
   exit 1
 fi
-echo "build.sh: infra/main.bicep and infra/main.bicepparam compile, lint clean (Bicep $bicep_version)"
+echo "build.sh: infra/main.bicep and infra/main.bicepparam compile; lint and format clean (Bicep $bicep_version)"
