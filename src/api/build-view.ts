@@ -66,10 +66,24 @@ export function buildView(
   const live = snapshot && buildIdOf(snapshot) === buildId ? snapshot : undefined;
   if (!record && !live) return undefined;
   const fromLive = live ? liveStatus(live) : undefined;
+  // The definition's instance now runs (or ran) another build while this record never reached an end:
+  // its orchestration was terminated and replaced before it could record a result.
+  const replacedBy =
+    !live && record && !isTerminalStatus(record.status) && snapshot ? buildIdOf(snapshot) : undefined;
   const status: BuildStatus =
-    record && isTerminalStatus(record.status) ? record.status : (fromLive ?? record?.status ?? 'Queued');
+    record && isTerminalStatus(record.status)
+      ? record.status
+      : replacedBy
+        ? 'Failed'
+        : (fromLive ?? record?.status ?? 'Queued');
   const output = live ? asOutput(live.output) : undefined;
   let error = output?.error ?? record?.error;
+  if (!error && replacedBy) {
+    error = {
+      code: 'Abandoned',
+      message: `the orchestration of this build ended without recording a result; the definition has since run build ${replacedBy}`,
+    };
+  }
   if (!error && live?.runtimeStatus === 'Failed') {
     error = {
       code: 'OrchestrationFailed',

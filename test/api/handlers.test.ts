@@ -209,6 +209,25 @@ describe('GET /api/builds and /api/builds/{id}', () => {
     expect(res.jsonBody).toMatchObject({ status: 'Succeeded', terminal: true, imageId: '/img' });
   });
 
+  it('reports a build whose instance was replaced without a result as failed (Abandoned), not running forever', async () => {
+    const { deps, hub, records } = setup();
+    const old = 'aks-jumpbox.20260101T000000Z.00000001';
+    records.put({
+      buildId: old,
+      definition: 'aks-jumpbox',
+      requestedAt: '2026-01-01T00:00:00Z',
+      status: 'Running',
+    });
+    const { buildId: current } = (await handleStartBuild(deps, post({ definition: 'aks-jumpbox' })))
+      .jsonBody as {
+      buildId: string;
+    };
+    const res = await handleGetBuild(deps, fakeRequest({ method: 'GET', params: { id: old } }));
+    expect(res.jsonBody).toMatchObject({ status: 'Failed', terminal: true, error: { code: 'Abandoned' } });
+    expect(JSON.stringify(res.jsonBody)).toContain(current);
+    expect(hub.accepted).toHaveLength(1);
+  });
+
   it('404 for an unknown build, 400 for a malformed id', async () => {
     const { deps } = setup();
     const id = 'aks-jumpbox.20260101T000000Z.deadbeef';
