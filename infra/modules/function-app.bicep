@@ -40,7 +40,8 @@ param instanceMemoryMB int
 param nodeVersion string
 
 var hostSettings = {
-  // Flex Consumption sets the runtime version itself and tolerates this value; kept explicit for the other plans.
+  // Flex Consumption manages the runtime version and tolerates this value; apps without it have been reported to
+  // fail loading their functions (azure-functions-host issue 10714), so it stays explicit.
   FUNCTIONS_EXTENSION_VERSION: '~4'
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
