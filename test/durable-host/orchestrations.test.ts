@@ -215,14 +215,31 @@ describe('local durable host: orchestration patterns', () => {
     expect(Date.parse(events.at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(3 * MIN);
   });
 
-  it('fails the instance with the activity error message and FailureDetails in the history', async () => {
+  it('fails the instance with the original activity error message (TaskFailed Reason/Details)', async () => {
     const id = await host.startOrchestration('failing');
     const status = await host.waitForInstance(id);
     expect(status.runtimeStatus).toBe('Failed');
-    expect(String(status.output)).toContain('the disk is on fire');
     expect(String(status.output)).toContain("Orchestrator function 'failing' failed");
+    expect(String(status.output)).toContain("Activity function 'explode' failed: the disk is on fire");
     const failed = host.history(id).find((e) => e.EventType === 6)!;
-    expect(failed.FailureDetails).toMatchObject({ ErrorType: 'Error', ErrorMessage: 'the disk is on fire' });
+    expect(failed.Reason).toBe("Activity function 'explode' failed: the disk is on fire");
+    expect(failed.FailureDetails).toBeUndefined();
+  });
+
+  it('passes structured FailureDetails when an exception-properties provider serialized them', async () => {
+    const id = await host.startOrchestration('structuredFailure');
+    const status = await host.waitForInstance(id);
+    expect(status.output).toEqual({
+      name: 'TaskFailedError',
+      message: 'RangeError: quota exceeded in westeurope',
+      type: 'RangeError',
+      props: { code: 'westeurope' },
+    });
+    const failed = host.history(id).find((e) => e.EventType === 6)!;
+    expect(failed.FailureDetails).toMatchObject({
+      ErrorType: 'RangeError',
+      Properties: { code: 'westeurope' },
+    });
   });
 
   it('terminates a running instance and ignores its late activity results', async () => {

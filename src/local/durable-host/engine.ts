@@ -16,7 +16,7 @@ import {
   InstanceNotFoundError,
   UnknownFunctionError,
 } from './errors.js';
-import { failureDetailsOf } from './failure-details.js';
+import { activityFailureRecord, failureDetailsOf } from './failure-details.js';
 import { type FailureDetails, type HistoryEvent, history, toJsonText } from './history.js';
 import {
   type InstanceRecord,
@@ -322,28 +322,20 @@ export class DurableEngine {
     const fn = this.byLowerName.get(act.name.toLowerCase());
     let event: HistoryEvent;
     if (fn?.trigger !== 'activity') {
+      const message = `The function '${act.name}' doesn't exist, is disabled, or is not an activity function. Registered activities: ${this.namesOf('activity')}.`;
       event = history.taskFailed(
         this.o.clock.nowDate(),
         act.id,
-        `Activity function '${act.name}' not found`,
-        {
-          ErrorType: 'FunctionFailedException',
-          ErrorMessage: `The function '${act.name}' doesn't exist, is disabled, or is not an activity function. Registered activities: ${this.namesOf('activity')}.`,
-          IsNonRetriable: true,
-        },
+        `Activity function '${act.name}' failed: ${message}`,
+        JSON.stringify({ ErrorType: 'FunctionFailedException', Message: message }),
       );
     } else {
       try {
         const rv = await invokeRegisteredFunction(fn, { trigger: toTypedJson(act.input), log: this.o.log });
         event = history.taskCompleted(this.o.clock.nowDate(), act.id, fromTypedData(rv));
       } catch (err) {
-        const failure = failureDetailsOf(err);
-        event = history.taskFailed(
-          this.o.clock.nowDate(),
-          act.id,
-          `Activity function '${fn.name}' failed: ${failure.ErrorMessage}`,
-          failure,
-        );
+        const f = activityFailureRecord(fn.name, err);
+        event = history.taskFailed(this.o.clock.nowDate(), act.id, f.reason, f.details, f.failureDetails);
       }
     }
     const inst = this.o.store.get(instanceId);
@@ -567,8 +559,8 @@ export class DurableEngine {
         ? history.subOrchestrationFailed(
             now,
             link.taskScheduledId,
-            `Sub-orchestration '${child.name}' (instance '${child.instanceId}') failed: ${failure.ErrorMessage}`,
-            failure,
+            failure.ErrorMessage,
+            JSON.stringify({ ErrorType: failure.ErrorType, Message: failure.ErrorMessage }),
           )
         : history.subOrchestrationCompleted(now, link.taskScheduledId, child.output),
     );

@@ -1,4 +1,9 @@
-/** FailureDetails for a thrown value, as the Durable extension records them for a failed activity. */
+/**
+ * How the Durable extension records a failed out-of-process activity: `Reason` ("Activity function 'X'
+ * failed: <message>") and `Details` (the serialized exception). Structured `FailureDetails` are attached only
+ * when the worker sent them — the JavaScript library does so when an exception-properties provider is
+ * registered (`df.app.setExceptionPropertiesProvider`), serializing them as the error message.
+ */
 import type { FailureDetails } from './history.js';
 
 interface ProvidedFailurePayload {
@@ -44,5 +49,23 @@ export function failureDetailsOf(err: unknown): FailureDetails {
     ErrorType: 'Error',
     ErrorMessage: typeof err === 'string' ? err : JSON.stringify(err),
     IsNonRetriable: false,
+  };
+}
+
+export interface ActivityFailureRecord {
+  readonly reason: string;
+  readonly details: string;
+  readonly failureDetails?: FailureDetails | undefined;
+}
+
+export function activityFailureRecord(functionName: string, err: unknown): ActivityFailureRecord {
+  const provided = err instanceof Error ? parseProvidedPayload(err.message) : undefined;
+  const plain = failureDetailsOf(err);
+  const message = provided ? provided.errorMessage : plain.ErrorMessage;
+  const type = provided ? provided.errorType : plain.ErrorType;
+  return {
+    reason: `Activity function '${functionName}' failed: ${message}`,
+    details: JSON.stringify({ ErrorType: type, Message: message }),
+    failureDetails: provided ? failureDetailsOf(err) : undefined,
   };
 }

@@ -121,12 +121,18 @@ export const history = {
     TaskScheduledId: taskScheduledId,
     Result: toJsonText(result),
   }),
-  taskFailed: (at: Date, taskScheduledId: number, reason: string, failure: FailureDetails): HistoryEvent => ({
+  taskFailed: (
+    at: Date,
+    taskScheduledId: number,
+    reason: string,
+    details: string,
+    failure?: FailureDetails,
+  ): HistoryEvent => ({
     ...base(EventType.TaskFailed, at),
     TaskScheduledId: taskScheduledId,
     Reason: reason,
-    Details: JSON.stringify({ message: failure.ErrorMessage, type: failure.ErrorType }),
-    FailureDetails: failure,
+    Details: details,
+    ...(failure ? { FailureDetails: failure } : {}),
   }),
   timerCreated: (at: Date, id: number, fireAt: Date): HistoryEvent => ({
     ...base(EventType.TimerCreated, at, id),
@@ -163,13 +169,12 @@ export const history = {
     at: Date,
     taskScheduledId: number,
     reason: string,
-    failure: FailureDetails,
+    details: string,
   ): HistoryEvent => ({
     ...base(EventType.SubOrchestrationInstanceFailed, at),
     TaskScheduledId: taskScheduledId,
     Reason: reason,
-    Details: failure.ErrorMessage,
-    FailureDetails: failure,
+    Details: details,
   }),
   eventRaised: (at: Date, name: string, input: unknown): HistoryEvent => ({
     ...base(EventType.EventRaised, at),
