@@ -109,6 +109,12 @@ param notificationWebhookUrl string = ''
 @description('Other resource groups the preflight must read, e.g. where the build subnet\'s NSG or route table live.')
 param networkReaderResourceGroups string[] = []
 
+@description('Deliver gallery image version events to the app (base-image updates of gallery sources). Turn on after the app code is deployed once: the event subscription points at its baseImageEvent function.')
+param subscribeToGalleryImageEvents bool = false
+
+@description('The subscription\'s existing Event Grid system topic (only one may exist per subscription), or null to create one in the app group.')
+param existingSubscriptionSystemTopic systemTopicRef?
+
 @description('Limit the app\'s delegated role assignments to the builder identity as well as to the allowed roles (recommended).')
 param restrictDelegationToBuilderIdentity bool = true
 
@@ -153,6 +159,12 @@ type imageDefinition = {
   *: any
 }
 
+@description('An existing Event Grid system topic of type Microsoft.Resources.Subscriptions.')
+type systemTopicRef = {
+  name: string
+  resourceGroup: string
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------------------------
@@ -169,6 +181,7 @@ var names = {
   applicationInsights: 'appi-jumpbox-${resourceToken}'
   plan: 'plan-jumpbox-${resourceToken}'
   functionApp: 'func-jumpbox-${resourceToken}'
+  systemTopic: 'evgt-jumpbox-${resourceToken}'
   deploymentContainer: 'app-package'
 }
 
@@ -335,6 +348,17 @@ module functionApp 'modules/function-app.bicep' = {
   }
   // The host needs its storage rights before its first start.
   dependsOn: [storageDataAccess]
+}
+
+module galleryImageEvents 'modules/gallery-image-events.bicep' = if (subscribeToGalleryImageEvents) {
+  name: '${deploymentPrefix}-gallery-image-events'
+  scope: resourceGroup(existingSubscriptionSystemTopic.?resourceGroup ?? appRg.name)
+  params: {
+    systemTopicName: existingSubscriptionSystemTopic.?name ?? names.systemTopic
+    createSystemTopic: existingSubscriptionSystemTopic == null
+    functionResourceId: '${functionApp.outputs.id}/functions/baseImageEvent'
+    tags: tags
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

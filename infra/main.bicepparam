@@ -12,3 +12,9 @@ param imageDefinitions = json(readEnvironmentVariable('IMAGE_DEFINITIONS', '[{"n
 
 // Optional: notified when a build ends.
 param notificationWebhookUrl = readEnvironmentVariable('NOTIFICATION_WEBHOOK_URL', '')
+
+// Optional, after the first `azd deploy`: deliver gallery image version events to the app.
+param subscribeToGalleryImageEvents = bool(readEnvironmentVariable('SUBSCRIBE_TO_GALLERY_IMAGE_EVENTS', 'false'))
+
+// Optional: the subscription's existing Event Grid system topic, as JSON {"name":"...","resourceGroup":"..."}.
+param existingSubscriptionSystemTopic = json(readEnvironmentVariable('EXISTING_SUBSCRIPTION_SYSTEM_TOPIC', 'null'))

@@ -73,6 +73,7 @@ describe.skipIf(bin === undefined)('deployment snapshot of infra/main.bicep', ()
           // With the builder principal in the condition it stays a runtime expression; without it the
           // snapshot evaluates the whole condition text.
           'param restrictDelegationToBuilderIdentity = false',
+          'param subscribeToGalleryImageEvents = true',
         ],
         target,
       ),
@@ -188,6 +189,32 @@ describe.skipIf(bin === undefined)('deployment snapshot of infra/main.bicep', ()
       .map(roleGuidOf)
       .sort();
     expect(destinationRoles).toEqual([ROLE.rbacAdministrator, ROLE.tagContributor].sort());
+  });
+
+  it('subscribes the Event Grid trigger to gallery image version writes only when asked', () => {
+    const topic = snapshot.predictedResources.find((r) => r.type === 'Microsoft.EventGrid/systemTopics');
+    expect(topic?.properties).toEqual({
+      source: `/subscriptions/${SUBSCRIPTION}`,
+      topicType: 'Microsoft.Resources.Subscriptions',
+    });
+    const subscription = snapshot.predictedResources.find(
+      (r) => r.type === 'Microsoft.EventGrid/systemTopics/eventSubscriptions',
+    );
+    expect(subscription?.properties?.destination.endpointType).toBe('AzureFunction');
+    expect(String(subscription?.properties?.destination.properties.resourceId)).toMatch(
+      /\/providers\/Microsoft\.Web\/sites\/func-jumpbox-[a-z0-9]+\/functions\/baseImageEvent$/,
+    );
+    expect(subscription?.properties?.filter).toEqual({
+      includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess'],
+      advancedFilters: [
+        {
+          operatorType: 'StringIn',
+          key: 'data.operationName',
+          values: ['Microsoft.Compute/galleries/images/versions/write'],
+        },
+      ],
+    });
+    expect(defaults.predictedResources.filter((r) => r.type.startsWith('Microsoft.EventGrid/'))).toEqual([]);
   });
 
   it('assigns every role to a service principal', () => {
