@@ -37,14 +37,17 @@ export interface AppHost {
   stop(): Promise<void>;
 }
 
+/** The whole app (every registration, the real build orchestrator): src/functions/index.ts. */
+export const APP_ENTRY = fn('index');
+
 export async function startAppHost(
-  o: { definitions?: string[]; env?: Record<string, string> } = {},
+  o: { definitions?: string[]; env?: Record<string, string>; entryModules?: string[] } = {},
 ): Promise<AppHost> {
   const harness = await startTestEmulator();
   setCredentialOverride(new LocalTestCredential());
   const definitions = o.definitions ?? ['aks-jumpbox'];
   const host = await startLocalDurableHost({
-    entryModules: [...ENTRY_POINT_MODULES, STUB_ORCHESTRATOR],
+    entryModules: o.entryModules ?? [...ENTRY_POINT_MODULES, STUB_ORCHESTRATOR],
     clock: harness.clock,
     env: {
       ...harness.appSettings,

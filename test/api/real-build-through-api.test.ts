@@ -1,0 +1,63 @@
+/**
+ * End to end through the entry points with the REAL build orchestration: the CLI starts a build over HTTP
+ * on the local host, the orchestration drives the ARM emulator, and the CLI reports the managed image.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BuildIo, EXIT, parseBuildArgs, runBuild } from '../../src/cli/commands/build.js';
+import { buildInstanceId } from '../../src/orchestration/contracts.js';
+import { APP_ENTRY, type AppHost, startAppHost } from './app-host.js';
+
+let app: AppHost;
+beforeAll(async () => {
+  app = await startAppHost({ entryModules: [APP_ENTRY] });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe('a real build through the HTTP API', () => {
+  it('CLI --wait exits 0 with the image id; the record is Succeeded; a second start while running was 409', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: BuildIo = {
+      env: { JUMPBOX_FUNCTION_KEY: app.host.functionKey },
+      fetch,
+      stdout: (s) => out.push(s),
+      stderr: (s) => err.push(s),
+      isTTY: false,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      now: () => Date.now(),
+    };
+    const args = [
+      '--url',
+      app.host.baseUrl,
+      '--definition',
+      'aks-jumpbox',
+      '--wait',
+      '--poll-interval',
+      '100ms',
+    ];
+    const cli = runBuild(parseBuildArgs([...args, '--timeout', '60s']), io);
+    let conflict = 0;
+    for (let i = 0; i < 500; i++) {
+      const s = await app.host.getStatus(buildInstanceId('aks-jumpbox'));
+      if (s && /Pending|Running/.test(s.runtimeStatus)) {
+        conflict = (await app.call('POST', '/api/builds', { body: { definition: 'aks-jumpbox' } })).status;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(conflict).toBe(409);
+    const final = await app.host.waitForInstance(buildInstanceId('aks-jumpbox'), { timeoutMs: 60_000 });
+    const code = await cli;
+    expect(final.runtimeStatus, JSON.stringify(final.output)).toBe('Completed');
+    expect(code, err.join('')).toBe(EXIT.ok);
+    const imageId = out.join('').trim();
+    expect(imageId).toMatch(/\/providers\/Microsoft\.Compute\/images\//i);
+    expect(
+      app.harness.emulator.state.images().map((i) => String((i as { id: string }).id).toLowerCase()),
+    ).toContain(imageId.toLowerCase());
+    const listed = await app.call('GET', '/api/builds?definition=aks-jumpbox&status=Succeeded');
+    expect((listed.body as { builds: { imageId: string }[] }).builds[0]?.imageId).toBe(imageId);
+  });
+});
