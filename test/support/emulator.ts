@@ -16,6 +16,7 @@ import { VirtualClock } from '../../src/local/clock.js';
 import { appSettingsFor } from '../../src/local/scenarios/index.js';
 import { LocalTestCredential } from '../../src/local/test-credential.js';
 import { sharedAzurite } from './azurite.js';
+import { fidelityIssues, specsAvailable } from './oav.js';
 
 export interface EmulatorHarness {
   readonly emulator: ArmEmulator;
@@ -73,6 +74,15 @@ export function useEmulator(options: Parameters<typeof startTestEmulator>[0] = {
   });
   afterAll(async () => {
     await harness?.emulator.stop();
+    // Fidelity: everything this file sent and received must match the REST specifications.
+    if (harness && specsAvailable()) {
+      const issues = await fidelityIssues(harness.emulator.state.requests());
+      if (issues.length > 0) {
+        throw new Error(
+          `ARM traffic does not match the REST specifications (${issues.length}):\n${issues.slice(0, 25).join('\n')}`,
+        );
+      }
+    }
   });
   return () => {
     if (!harness)
