@@ -74,6 +74,8 @@ export class TimerTriggerScheduler {
         const scheduledFor = t.next;
         t.next = t.schedule.next(now);
         this.fireNow(t, now, t.next, now - scheduledFor > PAST_DUE_MS);
+        // ScheduleStatus.Last is the occurrence that ran (its scheduled time), as the Functions host keeps it.
+        t.last = scheduledFor;
       }
     }
     this.armRealTimeout();
