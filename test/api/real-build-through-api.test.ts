@@ -2,16 +2,29 @@
  * End to end through the entry points with the REAL build orchestration: the CLI starts a build over HTTP
  * on the local host, the orchestration drives the ARM emulator, and the CLI reports the managed image.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type BuildIo, EXIT, parseBuildArgs, runBuild } from '../../src/cli/commands/build.js';
 import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { APP_ENTRY, type AppHost, startAppHost } from './app-host.js';
 
+const WEBHOOK = 'https://hooks.example.test/services/T0/B0/secret-token';
+/** What reached the webhook (the app's activities call the global fetch in this process). */
+const deliveries: { status: number; body: Record<string, unknown> }[] = [];
+const realFetch = globalThis.fetch;
+
 let app: AppHost;
 beforeAll(async () => {
-  app = await startAppHost({ entryModules: [APP_ENTRY] });
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    if (String(input) !== WEBHOOK) return realFetch(input, init);
+    // The first delivery attempt fails: the activity must retry with backoff.
+    const status = deliveries.length === 0 ? 503 : 204;
+    deliveries.push({ status, body: JSON.parse(String(init?.body)) as Record<string, unknown> });
+    return new Response(null, { status });
+  });
+  app = await startAppHost({ entryModules: [APP_ENTRY], env: { NOTIFICATION_WEBHOOK_URL: WEBHOOK } });
 });
 afterAll(async () => {
+  vi.restoreAllMocks();
   await app?.stop();
 });
 
@@ -59,5 +72,9 @@ describe('a real build through the HTTP API', () => {
     ).toContain(imageId.toLowerCase());
     const listed = await app.call('GET', '/api/builds?definition=aks-jumpbox&status=Succeeded');
     expect((listed.body as { builds: { imageId: string }[] }).builds[0]?.imageId).toBe(imageId);
+
+    // The terminal summary reached the webhook on the second attempt.
+    expect(deliveries.map((d) => d.status)).toEqual([503, 204]);
+    expect(deliveries[1]?.body).toMatchObject({ kind: 'jumpbox-image-build', result: 'Succeeded', imageId });
   });
 });
