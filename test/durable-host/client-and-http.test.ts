@@ -143,6 +143,25 @@ describe('local durable host: durable client and HTTP front', () => {
     expect(replaced.some((e) => e.EventType === 15)).toBe(false);
   });
 
+  it('the RPC query filters by created time and id prefix, and purge by filter removes only finished instances', async () => {
+    const rpc = `${host.baseUrl}/durabletask/instances/`;
+    const t = (await host.getStatus(await host.startOrchestration('chain', ['q'], 'query-old')))!.createdTime;
+    await host.waitForInstance('query-old');
+    await host.startOrchestration('withStatus', undefined, 'query-running');
+    await host.settle();
+    const byPrefix = (await json(await fetch(`${rpc}?instanceIdPrefix=query-`))) as Array<{
+      instanceId: string;
+    }>;
+    expect(byPrefix.map((s) => s.instanceId).sort()).toEqual(['query-old', 'query-running']);
+    const until = new Date(Date.parse(t) - 1).toISOString();
+    expect(await json(await fetch(`${rpc}?instanceIdPrefix=query-&createdTimeTo=${until}`))).toEqual([]);
+    const purged = await fetch(`${rpc}?createdTimeFrom=${t}`, { method: 'DELETE' });
+    expect(purged.status).toBe(200);
+    expect(await host.getStatus('query-old')).toBeUndefined();
+    expect((await host.getStatus('query-running'))!.runtimeStatus).toBe('Running');
+    expect((await fetch(rpc, { method: 'DELETE' })).status).toBe(400);
+  });
+
   it('an unknown orchestrator name is a 400 from the start route', async () => {
     const res = await fetch(`${host.baseUrl}/durabletask/orchestrators/noSuchThing`, { method: 'POST' });
     expect(res.status).toBe(400);
