@@ -35,3 +35,11 @@ export function sourceOf(definition: ImageDefinition): DefinitionSource | undefi
   }
   return undefined;
 }
+
+/** The gallery image a definition publishes to (its own output), if any. */
+export function distributionGalleryImageOf(definition: ImageDefinition): string | undefined {
+  const d = (definition as unknown as { distribute?: { gallery?: { imageDefinitionId?: unknown } } })
+    .distribute;
+  const id = d?.gallery?.imageDefinitionId;
+  return typeof id === 'string' ? id : undefined;
+}

@@ -5,7 +5,7 @@
  */
 import type { ImageDefinition } from '../image/definition.js';
 import type { BuildRecordStore } from '../records/build-records.js';
-import { sourceOf } from './definition-source.js';
+import { distributionGalleryImageOf, sourceOf } from './definition-source.js';
 import { compareImageVersions } from './image-versions.js';
 import type { BuildOrchestrations } from './orchestration-port.js';
 import { startBuild } from './start-build.js';
@@ -55,6 +55,8 @@ export function definitionsSourcedFrom(
     return (
       s?.kind === 'gallery' &&
       s.galleryImageId.toLowerCase() === id &&
+      // Never rebuild from a version this definition published itself (a loop).
+      distributionGalleryImageOf(d)?.toLowerCase() !== id &&
       // A pinned source version only rebuilds on a write of that very version.
       (s.version.toLowerCase() === 'latest' || s.version === ref.version)
     );

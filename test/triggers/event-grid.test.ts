@@ -68,6 +68,17 @@ describe('Event Grid matching', () => {
     expect(definitionsSourcedFrom(defs, pinnedRef).map((d) => d.name)).toEqual(['from-gallery', 'pinned']);
   });
 
+  it('never rebuilds a definition from a version of the gallery image it publishes to', () => {
+    const d = galleryDefinition('loop', IMAGE);
+    const looping = {
+      ...d,
+      distribute: { ...d.distribute, gallery: { imageDefinitionId: IMAGE.toUpperCase() } },
+    } as typeof d;
+    const ref = galleryVersionWritten(writeEvent(`${IMAGE}/versions/2.0.0`))!;
+    expect(definitionsSourcedFrom([looping], ref)).toEqual([]);
+    expect(definitionsSourcedFrom([d], ref).map((x) => x.name)).toEqual(['loop']);
+  });
+
   it('never matches a subject that is not exactly a version of the source image (property)', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (subject) => {
