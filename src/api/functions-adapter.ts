@@ -5,8 +5,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { getAzureClients } from '../azure/clients.js';
-import { getConfig } from '../config.js';
-import { buildRecordsFor } from '../records/build-records.js';
+import { type AppConfig, getConfig } from '../config.js';
+import { type BuildRecordStore, buildRecordsFor } from '../records/build-records.js';
 import { sourceOf } from '../triggers/definition-source.js';
 import { durableClientPort } from '../triggers/durable-client-port.js';
 import { newestImageVersion } from '../triggers/image-versions.js';
@@ -31,6 +31,15 @@ export function toHttpResponse(res: ApiResponse): HttpResponseInit {
   return { status: res.status, headers: { ...res.headers }, jsonBody: res.jsonBody };
 }
 
+let records: { readonly config: AppConfig; readonly store: BuildRecordStore } | undefined;
+
+/** One record store per configuration (it creates its table once). */
+function recordStore(config: AppConfig): BuildRecordStore {
+  if (records?.config !== config)
+    records = { config, store: buildRecordsFor(config, getAzureClients(config)) };
+  return records.store;
+}
+
 /** The production dependencies of the API, from the validated settings and the durable client. */
 export function apiDepsFor(client: DurableClient, context: InvocationContext): ApiDeps {
   const config = getConfig();
@@ -38,7 +47,7 @@ export function apiDepsFor(client: DurableClient, context: InvocationContext): A
   return {
     definitions: config.definitions,
     orchestrations: durableClientPort(client),
-    records: buildRecordsFor(config, clients),
+    records: recordStore(config),
     newestBaseImageVersion: async (definition) => {
       const source = sourceOf(definition);
       if (source?.kind !== 'marketplace') return undefined;
