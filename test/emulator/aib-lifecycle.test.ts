@@ -78,6 +78,10 @@ describe('Image Builder lifecycle against the emulator (real SDK clients)', () =
     expect(await listStorageAccounts(h, stagingRg).catch((e: { statusCode?: number }) => e.statusCode)).toBe(
       404,
     );
+    // As in Azure, the staging account goes with the template: its logs are gone (archive them first).
+    const left: string[] = [];
+    for await (const b of container.listBlobsFlat({ prefix: `${view.runs[0]}/` })) left.push(b.name);
+    expect(left).toEqual([]);
     expect(h.emulator.state.logWriteErrors()).toEqual([]);
   });
 
