@@ -3,7 +3,7 @@
  * same state directory resumes it; every activity runs exactly once and the result is the same as an
  * uninterrupted run.
  */
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -82,4 +82,35 @@ it('resumes after a stop between every two episodes, running each activity exact
     'TaskCompleted#3',
     'TaskCompleted#4',
   ]);
+});
+
+it('delivers a finished sub-orchestration to a parent that a crash left un-notified', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'durable-crash-sub-'));
+  const clock = new VirtualClock(START);
+  let stopping: Promise<void> | undefined;
+  let first: LocalDurableHost | undefined;
+  ({ host: first } = await startTestHost({
+    clock,
+    stateDir,
+    onEpisode: (info) => {
+      if (info.name === 'child' && info.runtimeStatus === 'Completed') stopping ??= first!.stop();
+    },
+  }));
+  await first.startOrchestration('parent', ['y'], 'crash-parent');
+  await first.runUntilIdle();
+  await stopping;
+  await first.stop();
+
+  // Simulate a crash between saving the child and notifying the parent: drop the notification.
+  const journal = join(stateDir, 'testhub', 'crash-parent.jsonl');
+  const lines = readFileSync(journal, 'utf8').trim().split('\n');
+  const parent = JSON.parse(lines.at(-1)!) as { inbox: Array<{ EventType: number }> };
+  expect(parent.inbox.map((e) => e.EventType)).toEqual([8]);
+  parent.inbox = [];
+  appendFileSync(journal, `${JSON.stringify(parent)}\n`);
+
+  const { host: second } = await startTestHost({ clock, stateDir });
+  const status = await second.waitForInstance('crash-parent', { timeoutMs: 500 });
+  await second.stop();
+  expect(status.output).toEqual([{ greeting: 'Hello y', parent: 'crash-parent' }]);
 });

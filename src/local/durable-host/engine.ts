@@ -17,7 +17,7 @@ import {
   UnknownFunctionError,
 } from './errors.js';
 import { activityFailureRecord, failureDetailsOf } from './failure-details.js';
-import { type FailureDetails, type HistoryEvent, history, toJsonText } from './history.js';
+import { EventType, type FailureDetails, type HistoryEvent, history, toJsonText } from './history.js';
 import {
   type InstanceRecord,
   type InstanceStore,
@@ -97,10 +97,42 @@ export class DurableEngine {
   private pumpPromise: Promise<void> | undefined;
   private pumpAgain = false;
   private stopping = false;
+  private started = false;
   private readonly changeListeners = new Set<() => void>();
 
   constructor(private readonly o: EngineOptions) {
     for (const fn of o.functions.values()) this.byLowerName.set(fn.name.toLowerCase(), fn);
+    this.recoverParentNotifications();
+  }
+
+  /**
+   * A stop between saving a finished sub-orchestration and notifying its parent would leave the parent
+   * waiting: on start, deliver every such outcome that neither the parent's history nor its inbox holds.
+   */
+  private recoverParentNotifications(): void {
+    const completions = new Set<number>([
+      EventType.SubOrchestrationInstanceCompleted,
+      EventType.SubOrchestrationInstanceFailed,
+    ]);
+    for (const child of [...this.o.store.all()]) {
+      const link = child.parent;
+      if (!link || !isTerminal(child.status)) continue;
+      const parent = this.o.store.get(link.instanceId);
+      if (!parent || parent.executionId !== link.executionId || isTerminal(parent.status)) continue;
+      const known = [...parent.history, ...parent.inbox].some(
+        (e) => completions.has(e.EventType) && e.TaskScheduledId === link.taskScheduledId,
+      );
+      if (known) continue;
+      const failure =
+        child.status === 'Completed'
+          ? undefined
+          : (child.failure ?? {
+              ErrorType: 'OrchestrationTerminated',
+              ErrorMessage: `Terminated: ${parseJson(child.output) ?? ''}`,
+              IsNonRetriable: true,
+            });
+      this.notifyParent(child, failure);
+    }
   }
 
   // ---- client operations -------------------------------------------------------------------------------
@@ -241,8 +273,14 @@ export class DurableEngine {
     this.running.set(key, p);
   }
 
+  /** Begins processing (resumed instances included). */
+  start(): void {
+    this.started = true;
+    this.kick();
+  }
+
   kick(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.started) return;
     if (this.pumpPromise) {
       this.pumpAgain = true;
       return;

@@ -177,7 +177,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
   const scaledTick = clock.isManual ? undefined : setInterval(() => engine.kick(), 100);
   scaledTick?.unref();
   timers.start();
-  engine.kick();
+  engine.start();
 
   const advanceOrWait = async (deadline: number): Promise<boolean> => {
     const next = engine.nextTimerDue();
