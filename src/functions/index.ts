@@ -29,3 +29,4 @@ import './activity-archive-logs.js';
 import './activity-tag-image.js';
 import './activity-record-build.js';
 import './timer-janitor.js';
+import './activity-last-successful-build.js';

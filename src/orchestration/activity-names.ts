@@ -14,6 +14,7 @@ export const ACTIVITY = {
   archiveLogs: 'buildArchiveLogs',
   tagImage: 'buildTagImage',
   recordBuild: 'buildRecord',
+  lastSuccessfulBuild: 'buildLastSuccessful',
 } as const;
 
 /** Sub-orchestration that polls a run until its sub-state changes, it ends, or the deadline passes. */

@@ -9,6 +9,7 @@
  * Custom status: BuildProgress. Output: BuildOutput. Every phase is written to the build record.
  */
 import type { BuilderIdentity } from '../activities/builder-identity.js';
+import type { LastSuccessfulBuild } from '../activities/last-successful-build.js';
 import type { ArchiveResult } from '../activities/logs/archive-logs.js';
 import type { RunStatus } from '../activities/run/image-run.js';
 import type { SourceImage } from '../activities/source-version.js';
@@ -118,6 +119,7 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
   let runStartedAt: Date | undefined;
   let runEndedAt: Date | undefined;
   let grantAttempted = false;
+  let upToDate = false;
 
   try {
     yield* enter('preflight', {
@@ -151,78 +153,104 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
     state.logs.push(...template.archivedLogs);
     log(`template ${template.templateName}: ${template.action} (${template.reason})`);
 
-    yield* enter('grant', { templateName: template.templateName, sourceImageVersion: source.version });
-    grantAttempted = true;
-    yield* callStep(df, ACTIVITY.grantImageContributor, { principalId: identity.principalId });
-
-    const plan = yield* callStep<PollingPlan>(df, ACTIVITY.pollingPolicy, {
-      definition: input.definition,
-      buildId: input.buildId,
-    });
-    state.logLocation = plan.logLocation;
-
-    yield* enter('run');
-    yield* callStep(df, ACTIVITY.startRun, { templateName: template.templateName });
-    runStarted = true;
-    runStartedAt = now();
-
-    yield* enter('polling', { runState: 'Running' });
-    const outcome = yield* pollUntilDone(df, input, state, plan, runStartedAt, publish, record);
-    runEndedAt = now();
-    result = outcome.result;
-    if (outcome.error) state.error = outcome.error;
-    state.runState = outcome.status?.runState ?? state.runState;
-    state.runSubState = outcome.status?.runSubState ?? state.runSubState;
-    if (result === 'Succeeded' || outcome.status?.runState === 'PartiallySucceeded') {
-      state.imageId = outcome.status?.artifactIds[0];
+    if (!input.force && template.action === 'reuse') {
+      const last = yield* callStep<LastSuccessfulBuild | null>(df, ACTIVITY.lastSuccessfulBuild, {
+        definition: input.definition,
+      });
+      if (
+        last?.imageId &&
+        last.imageExists &&
+        last.templateName === template.templateName &&
+        last.sourceImageVersion === source.version
+      ) {
+        log(
+          `up to date: build ${last.buildId} made ${last.imageId} from the same template and source version`,
+        );
+        upToDate = true;
+        result = 'Succeeded';
+        state.imageId = last.imageId;
+      }
     }
   } catch (e) {
     result = 'Failed';
-    state.error =
-      e instanceof StepFailure
-        ? { code: e.failure.code, message: e.failure.message }
-        : { code: 'UnexpectedError', message: (e as Error)?.message ?? String(e) };
+    state.error = failureOf(e);
     log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
-    if (runStarted && !runEndedAt) {
-      // The run may still be going (e.g. its status could not be read): ask Image Builder to stop it.
-      try {
-        yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
-      } catch (ce) {
-        log(`cancel after failure failed: ${(ce as Error).message}`);
+  }
+
+  // The run, with the just-in-time grant: everything after the grant is covered by the finally.
+  if (!upToDate && !state.error && identity && state.templateName) {
+    const templateName = state.templateName;
+    try {
+      yield* enter('grant', { templateName, sourceImageVersion: state.sourceVersion });
+      grantAttempted = true;
+      yield* callStep(df, ACTIVITY.grantImageContributor, { principalId: identity.principalId });
+
+      const plan = yield* callStep<PollingPlan>(df, ACTIVITY.pollingPolicy, {
+        definition: input.definition,
+        buildId: input.buildId,
+      });
+      state.logLocation = plan.logLocation;
+
+      yield* enter('run');
+      yield* callStep(df, ACTIVITY.startRun, { templateName });
+      runStarted = true;
+      runStartedAt = now();
+
+      yield* enter('polling', { runState: 'Running' });
+      const outcome = yield* pollUntilDone(df, input, state, plan, runStartedAt, publish, record);
+      runEndedAt = now();
+      result = outcome.result;
+      if (outcome.error) state.error = outcome.error;
+      state.runState = outcome.status?.runState ?? state.runState;
+      state.runSubState = outcome.status?.runSubState ?? state.runSubState;
+      if (result === 'Succeeded' || outcome.status?.runState === 'PartiallySucceeded') {
+        state.imageId = outcome.status?.artifactIds[0];
       }
-    }
-  } finally {
-    // Always: archive what the run produced, then remove the just-in-time grant.
-    if (runStarted && state.templateName) {
-      try {
-        yield* enter('archiving');
-        const archived = yield* callStep<ArchiveResult>(df, ACTIVITY.archiveLogs, {
-          definition: input.definition,
-          buildId: input.buildId,
-          templateName: state.templateName,
-          runState: state.runState ?? 'unknown',
-        });
-        state.logs.push(...archived.logs);
-      } catch (e) {
-        log(`log archival failed: ${(e as Error).message}`);
-        state.error ??= { code: 'LogArchivalFailed', message: (e as Error).message };
+    } catch (e) {
+      result = 'Failed';
+      state.error = failureOf(e);
+      log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
+      if (runStarted && !runEndedAt) {
+        // The run may still be going (e.g. its status could not be read): ask Image Builder to stop it.
+        try {
+          yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
+        } catch (ce) {
+          log(`cancel after failure failed: ${(ce as Error).message}`);
+        }
       }
-    }
-    if (grantAttempted && identity) {
-      try {
-        yield* enter('revoking');
-        yield* callStep(df, ACTIVITY.revokeImageContributor, {
-          principalId: identity.principalId,
-          definition: input.definition,
-        });
-      } catch (e) {
-        // The janitor removes it later; the build still reports what happened.
-        log(`revoking Image Contributor failed (the janitor will retry): ${(e as Error).message}`);
+    } finally {
+      // Always: archive what the run produced, then remove the just-in-time grant.
+      if (runStarted && state.templateName) {
+        try {
+          yield* enter('archiving');
+          const archived = yield* callStep<ArchiveResult>(df, ACTIVITY.archiveLogs, {
+            definition: input.definition,
+            buildId: input.buildId,
+            templateName: state.templateName,
+            runState: state.runState ?? 'unknown',
+          });
+          state.logs.push(...archived.logs);
+        } catch (e) {
+          log(`log archival failed: ${(e as Error).message}`);
+          state.error ??= { code: 'LogArchivalFailed', message: (e as Error).message };
+        }
+      }
+      if (grantAttempted && identity) {
+        try {
+          yield* enter('revoking');
+          yield* callStep(df, ACTIVITY.revokeImageContributor, {
+            principalId: identity.principalId,
+            definition: input.definition,
+          });
+        } catch (e) {
+          // The janitor removes it later; the build still reports what happened.
+          log(`revoking Image Contributor failed (the janitor will retry): ${(e as Error).message}`);
+        }
       }
     }
   }
 
-  if (result === 'Succeeded' && state.imageId) {
+  if (result === 'Succeeded' && state.imageId && !upToDate) {
     try {
       yield* callStep(df, ACTIVITY.tagImage, { imageId: state.imageId, buildId: input.buildId });
     } catch (e) {
@@ -251,6 +279,7 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
       ...(runSeconds !== undefined ? { run: runSeconds } : {}),
       total: totalSeconds,
     },
+    ...(upToDate ? { upToDate: true } : {}),
   };
   state.phase = 'done';
   publish();
@@ -268,6 +297,7 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
     durationSeconds: totalSeconds,
     runDurationSeconds: result === 'Succeeded' ? runSeconds : undefined,
     phaseTimestamps: { done: now().toISOString() },
+    ...(upToDate ? { upToDate: true } : {}),
   });
   try {
     yield df.callActivity(NOTIFY_ACTIVITY, output);
@@ -370,6 +400,16 @@ function* pollUntilDone(
                 },
               };
       }
+      if (rs === 'Failed' && isImageBuilderTimeout(outcome.status.message)) {
+        return {
+          result: 'TimedOut',
+          status: outcome.status,
+          error: {
+            code: 'BuildTimedOut',
+            message: outcome.status.message ?? 'the build exceeded buildTimeoutInMinutes',
+          },
+        };
+      }
       return {
         result: 'Failed',
         status: outcome.status,
@@ -406,6 +446,17 @@ function* pollUntilDone(
     if (state.phase === 'polling')
       yield* record({ runState: state.runState, runSubState: state.runSubState });
   }
+}
+
+/** Image Builder ends a run that exceeds buildTimeoutInMinutes as Failed with a timeout message. */
+export function isImageBuilderTimeout(message: string | undefined): boolean {
+  return message !== undefined && /buildTimeoutInMinutes|timed?[ -]?out|deadline exceeded/i.test(message);
+}
+
+function failureOf(e: unknown): { code: string; message: string } {
+  return e instanceof StepFailure
+    ? { code: e.failure.code, message: e.failure.message }
+    : { code: 'UnexpectedError', message: (e as Error)?.message ?? String(e) };
 }
 
 function elapsedSince(df: OrchestrationPort, from: Date): number {

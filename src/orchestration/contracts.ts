@@ -67,6 +67,12 @@ export interface BuildOutput {
   readonly logs: readonly string[];
   readonly error?: { readonly code: string; readonly message: string } | undefined;
   readonly durations: Readonly<Record<string, number>>;
+  /**
+   * True when nothing was built because the definition is up to date: same template (content hash) and
+   * same source version as the last successful build, and the request did not set `force`. imageId is then
+   * that build's image.
+   */
+  readonly upToDate?: boolean | undefined;
 }
 
 /**

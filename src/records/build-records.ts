@@ -56,6 +56,8 @@ export interface BuildRecord {
   readonly durationSeconds?: number | undefined;
   /** Image Builder run duration (run start to end) in seconds, set for succeeded builds. */
   readonly runDurationSeconds?: number | undefined;
+  /** Nothing was built: the definition was up to date (see BuildOutput.upToDate). */
+  readonly upToDate?: boolean | undefined;
 }
 
 /** What identifies a row without a lookup. */
@@ -116,6 +118,7 @@ interface StoredEntity {
   finishedAt?: string;
   durationSeconds?: number;
   runDurationSeconds?: number;
+  upToDate?: boolean;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -150,6 +153,7 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     finishedAt: e.finishedAt,
     durationSeconds: e.durationSeconds,
     runDurationSeconds: e.runDurationSeconds,
+    upToDate: e.upToDate,
   };
 }
 
@@ -177,6 +181,7 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
   }
   if (patch.durationSeconds !== undefined) out.durationSeconds = patch.durationSeconds;
   if (patch.runDurationSeconds !== undefined) out.runDurationSeconds = patch.runDurationSeconds;
+  if (patch.upToDate !== undefined) out.upToDate = patch.upToDate;
   if (patch.error !== undefined) {
     out.errorCode = patch.error.code;
     out.errorMessage = patch.error.message.slice(0, 30_000);

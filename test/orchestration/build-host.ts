@@ -29,8 +29,21 @@ export interface BuildHost {
   startBuild(definition: string, body?: { force?: boolean; reason?: string }): Promise<string>;
   /** Drives virtual time until the definition's instance ends; returns its output. */
   finish(definition: string): Promise<{ runtimeStatus: string; output: BuildOutput }>;
+  /**
+   * Like finish, but moves the clock in steps and lets the actions registered with whenRunReaches
+   * complete (e.g. an HTTP cancel request) before time moves on.
+   */
+  finishStepwise(
+    definition: string,
+    stepSeconds?: number,
+  ): Promise<{ runtimeStatus: string; output: BuildOutput }>;
   /** Image Contributor assignments on the destination resource group (emulator state). */
   imageContributorAssignments(): AssignmentView[];
+  /**
+   * Runs `action` once, the first time the clock moves while the definition's template is in `subState`
+   * (the run is in progress); returns a promise of the action's completion.
+   */
+  whenRunReaches(subState: string, action: () => Promise<unknown>): Promise<unknown>;
   /** Makes the staging log containers readable for the copy (see the header). */
   prepareStagingLogs(): Promise<void>;
   stop(): Promise<void>;
@@ -51,13 +64,28 @@ export async function startBuildHost(
     ...o.env,
   };
   const host = await startLocalDurableHost({ entryModules: [ENTRY_MODULE], clock: harness.clock, env });
-  const records = new BuildRecordStore(harness.clients.table(env.RECORDS_TABLE_ENDPOINT!, env.RECORDS_TABLE_NAME!));
-  const destination = `/subscriptions/${harness.emulator.subscriptionId}/resourceGroups/${env.IMAGE_DESTINATION_RESOURCE_GROUP}`.toLowerCase();
-  const imageContributorGuid = env.IMAGE_CONTRIBUTOR_ROLE_ID!.slice(env.IMAGE_CONTRIBUTOR_ROLE_ID!.lastIndexOf('/') + 1);
+  const records = new BuildRecordStore(
+    harness.clients.table(env.RECORDS_TABLE_ENDPOINT!, env.RECORDS_TABLE_NAME!),
+  );
+  const destination =
+    `/subscriptions/${harness.emulator.subscriptionId}/resourceGroups/${env.IMAGE_DESTINATION_RESOURCE_GROUP}`.toLowerCase();
+  const imageContributorGuid = env.IMAGE_CONTRIBUTOR_ROLE_ID!.slice(
+    env.IMAGE_CONTRIBUTOR_ROLE_ID!.lastIndexOf('/') + 1,
+  );
 
+  const pending = new Set<Promise<unknown>>();
   const prepareStagingLogs = async () => {
     const blob = harness.appSettings.ARCHIVE_STORAGE_ACCOUNT_URL!.replace(/\/[^/]+$/, '');
-    for (const account of ['aibstaging0', 'aibstaging1', 'aibstaging2', 'aibstaging3', 'aibstaging4', 'aibstaging5', 'aibstaging6', 'aibstaging7']) {
+    for (const account of [
+      'aibstaging0',
+      'aibstaging1',
+      'aibstaging2',
+      'aibstaging3',
+      'aibstaging4',
+      'aibstaging5',
+      'aibstaging6',
+      'aibstaging7',
+    ]) {
       const c = harness.clients.blobService(`${blob}/${account}`).getContainerClient('packerlogs');
       if (await c.exists()) {
         if ((await c.getProperties()).blobPublicAccess === 'blob') continue;
@@ -81,7 +109,8 @@ export async function startBuildHost(
         body: JSON.stringify({ definition, reason: 'e2e', ...body }),
       });
       const json = (await res.json()) as { buildId?: string };
-      if (res.status !== 202 || !json.buildId) throw new Error(`start failed: ${res.status} ${JSON.stringify(json)}`);
+      if (res.status !== 202 || !json.buildId)
+        throw new Error(`start failed: ${res.status} ${JSON.stringify(json)}`);
       return json.buildId;
     },
     async finish(definition) {
@@ -93,8 +122,39 @@ export async function startBuildHost(
         .roleAssignments()
         .filter(
           (a) =>
-            a.scope.toLowerCase() === destination && a.roleDefinitionId.toLowerCase().endsWith(imageContributorGuid),
+            a.scope.toLowerCase() === destination &&
+            a.roleDefinitionId.toLowerCase().endsWith(imageContributorGuid),
         );
+    },
+    async finishStepwise(definition, stepSeconds = 60) {
+      const id = buildInstanceId(definition);
+      for (let i = 0; i < 20_000; i++) {
+        await host.settle();
+        const s = await host.getStatus(id);
+        if (s && ['Completed', 'Failed', 'Terminated', 'Canceled'].includes(s.runtimeStatus)) {
+          return { runtimeStatus: s.runtimeStatus, output: s.output as BuildOutput };
+        }
+        while (pending.size > 0) {
+          await Promise.allSettled([...pending]);
+          await host.settle();
+        }
+        harness.clock.advanceBy(stepSeconds * 1000);
+      }
+      throw new Error(`${id} did not finish`);
+    },
+    whenRunReaches(subState, action) {
+      return new Promise((resolve, reject) => {
+        const off = harness.clock.onAdvance(() => {
+          const running = harness.emulator.state
+            .imageTemplates()
+            .find((t) => t.lastRunStatus?.runState === 'Running' && t.lastRunStatus.runSubState === subState);
+          if (!running) return;
+          off();
+          const p = action().then(resolve, reject);
+          pending.add(p);
+          void p.finally(() => pending.delete(p));
+        });
+      });
     },
     async stop() {
       await host.stop();

@@ -32,7 +32,12 @@ export async function stagingResourceGroupState(
 ): Promise<{ name: string; exists: boolean }> {
   const name = stagingResourceGroupOf(deps.config, definition);
   try {
-    await armRequest(deps.clients, 'GET', resourceGroupId(deps.config.subscriptionId, name), RESOURCE_GROUPS_API);
+    await armRequest(
+      deps.clients,
+      'GET',
+      resourceGroupId(deps.config.subscriptionId, name),
+      RESOURCE_GROUPS_API,
+    );
     return { name, exists: true };
   } catch (e) {
     if (statusOf(e) !== 404) throw e;
@@ -49,12 +54,16 @@ export async function ensurePersistentRoles(
   const subnet = def.buildSubnetId ? parseSubnetId(def.buildSubnetId) : config.buildSubnet;
   const staging = await stagingResourceGroupState(deps, input.definition);
   const contributor = `/subscriptions/${config.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR_ROLE_GUID}`;
-  const results = [await assignRole(clients, subnet.virtualNetworkId, input.principalId, config.roles.networkJoiner)];
+  const results = [
+    await assignRole(clients, subnet.virtualNetworkId, input.principalId, config.roles.networkJoiner),
+  ];
   if (staging.exists) {
     const scope = resourceGroupId(config.subscriptionId, staging.name);
     results.push(await assignRole(clients, scope, input.principalId, contributor));
   } else {
-    deps.log(`staging resource group ${staging.name} does not exist yet: Image Builder creates it with the template`);
+    deps.log(
+      `staging resource group ${staging.name} does not exist yet: Image Builder creates it with the template`,
+    );
   }
   for (const r of results) deps.log(`role ${r.roleDefinitionId} on ${r.scope}: ${r.outcome}`);
   return results;

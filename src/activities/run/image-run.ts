@@ -27,15 +27,58 @@ export function isTerminalRunState(state: string | undefined): boolean {
 
 type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
 
+const MANAGED_IMAGE_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
+
+/**
+ * A managed image cannot be overwritten by a distribution (Image Builder fails at Distributing). A rerun of
+ * an unchanged template (forced build) targets the same, content-named image: the previous image of
+ * identical content is deleted first. Returns the ids deleted.
+ */
+export async function clearManagedImageTargets(
+  deps: Deps & Pick<ActivityDeps, 'sleep'>,
+  input: RunRef,
+): Promise<string[]> {
+  const t = await deps.clients.imageBuilder.virtualMachineImageTemplates.get(
+    deps.config.resourceGroups.imageBuilder,
+    input.templateName,
+  );
+  const deleted: string[] = [];
+  for (const d of t.distribute ?? []) {
+    const imageId =
+      (d as { type?: string; imageId?: string }).type === 'ManagedImage'
+        ? (d as { imageId?: string }).imageId
+        : undefined;
+    const m = imageId ? MANAGED_IMAGE_ID.exec(imageId) : null;
+    if (!imageId || !m) continue;
+    try {
+      await deps.clients.compute.images.get(m[1]!, m[2]!);
+    } catch (e) {
+      if (statusOf(e) === 404) continue;
+      throw e;
+    }
+    await deps.clients.compute.images.beginDeleteAndWait(m[1]!, m[2]!, { updateIntervalInMs: 1000 });
+    deleted.push(imageId);
+    deps.log(
+      `deleted ${imageId}: a rerun of ${input.templateName} rebuilds this image (same content) under the same name`,
+    );
+  }
+  return deleted;
+}
+
 /** Sends the run request (accepted = 202 with an operation to poll) and returns at once. */
-export async function startRun(deps: Deps, input: RunRef): Promise<{ startedAt: string }> {
+export async function startRun(
+  deps: Deps & Pick<ActivityDeps, 'sleep'>,
+  input: RunRef,
+): Promise<{ startedAt: string; replacedImages: string[] }> {
+  const replacedImages = await clearManagedImageTargets(deps, input);
   const poller = deps.clients.imageBuilder.virtualMachineImageTemplates.run(
     deps.config.resourceGroups.imageBuilder,
     input.templateName,
   );
   await poller.submitted();
   deps.log(`run of ${input.templateName} accepted`);
-  return { startedAt: new Date().toISOString() };
+  return { startedAt: new Date().toISOString(), replacedImages };
 }
 
 export async function getRunStatus(deps: Deps, input: RunRef): Promise<RunStatus> {

@@ -120,7 +120,9 @@ async function waitFor(
   await poller.submitted();
   for (let i = 0; !poller.isDone; i++) {
     if (i >= maxPolls) {
-      throw Object.assign(new Error('long-running operation still in progress'), { code: 'OperationTimedOut' });
+      throw Object.assign(new Error('long-running operation still in progress'), {
+        code: 'OperationTimedOut',
+      });
     }
     if (i > 0) await deps.sleep(Math.min(deps.lroPollIntervalMs, 1000 * 2 ** (i - 1)));
     await poller.poll();
