@@ -80,7 +80,7 @@ describe('build command', () => {
     expect(out.join('')).toBe('/subscriptions/s/images/img\n');
     expect(err.join('')).toContain('runSubState=Customizing');
     expect(err.join('') + out.join('')).not.toContain(KEY);
-    expect(err.join('')).not.toMatch(/\u001b\[/);
+    expect(err.join('').includes('\u001b[')).toBe(false);
     expect(api.requests[0]).toMatchObject({ method: 'POST', url: `${BASE}/api/builds` });
     expect(api.requests.every((r) => r.headers['x-functions-key'] === KEY && !r.url.includes(KEY))).toBe(
       true,

@@ -64,7 +64,7 @@ describe('concurrent starts through the local host', () => {
       expect(records, d).toHaveLength(1);
       const status = await app.host.getStatus(buildInstanceId(d));
       expect(status?.runtimeStatus).toMatch(/Pending|Running/);
-      expect((status?.input as { buildId: string }).buildId).toBe(records[0]!.buildId);
+      expect((status?.input as { buildId: string } | undefined)?.buildId).toBe(records[0]!.buildId);
     }
     const ids = new Set(DEFS.map((d) => buildInstanceId(d)));
     const instances = (await app.host.listInstances()).filter((s) => ids.has(s.instanceId));

@@ -117,7 +117,7 @@ describe('monthly timer', () => {
       force: true,
       requestedBy: 'timer:monthlyRebuild',
     });
-    expect((status?.input as { reason: string }).reason).toContain('0 0 3 1 * *');
+    expect((status?.input as { reason: string } | undefined)?.reason).toContain('0 0 3 1 * *');
     await app.host.waitForInstance(buildInstanceId('aks-jumpbox'));
   });
 });
