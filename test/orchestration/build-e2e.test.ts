@@ -3,7 +3,7 @@
  * started by the app's own POST /api/builds, driven on virtual time. After every build: no Image
  * Contributor assignment is left, the record is terminal and correct, logs are archived when produced.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildOutput } from '../../src/orchestration/contracts.js';
 import { type BuildHost, startBuildHost } from './build-host.js';
 
@@ -64,7 +64,7 @@ describe('build orchestration end to end', () => {
     const image = b.harness.emulator.state
       .images()
       .find((i) => String(i.id).toLowerCase() === output.imageId!.toLowerCase());
-    expect((image?.tags as Record<string, string>)['jumpbox-build-id']).toBe(buildId);
+    expect((image?.tags as Record<string, string> | undefined)?.['jumpbox-build-id']).toBe(buildId);
     const rec = await b.records.get(buildId);
     expect(rec).toMatchObject({
       imageId: output.imageId,
