@@ -115,6 +115,48 @@ describe('POST /api/builds', () => {
     );
   });
 
+  it('for any JSON body: 202 only for a valid request, otherwise a problem naming a field, and nothing started (property)', async () => {
+    const valid = (b: unknown): boolean => {
+      if (!b || typeof b !== 'object' || Array.isArray(b)) return false;
+      const o = b as Record<string, unknown>;
+      const known = ['definition', 'reason', 'force', 'dryRun'];
+      return (
+        Object.keys(o).every((k) => known.includes(k)) &&
+        (o.definition === 'aks-jumpbox' || o.definition === 'ops-box') &&
+        (o.reason === undefined || (typeof o.reason === 'string' && o.reason.length <= 500)) &&
+        (o.force === undefined || typeof o.force === 'boolean') &&
+        o.dryRun === undefined
+      );
+    };
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          definition: fc.constantFrom('aks-jumpbox', 'ops-box', 'nope', 1, null),
+          reason: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()),
+          force: fc.oneof(fc.boolean(), fc.constant('true')),
+          extra: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const { deps, hub } = setup();
+        const res = await handleStartBuild(deps, post(JSON.stringify(b)));
+        if (valid(b)) {
+          expect(res.status).toBe(202);
+          expect(hub.accepted).toHaveLength(1);
+        } else {
+          expect([400, 422]).toContain(res.status);
+          expect((res.jsonBody as ProblemDetails).errors?.length).toBeGreaterThan(0);
+          expect(hub.accepted).toHaveLength(0);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('dry run returns the plan and starts nothing; 501 when the app cannot plan', async () => {
     const plan = {
       preflight: { ok: true, checks: [{ name: 'subnet', ok: true }] },
