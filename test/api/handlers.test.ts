@@ -297,6 +297,23 @@ describe('POST /api/builds/{id}/cancel', () => {
   });
 });
 
+describe('POST /api/builds/{id}/cancel when the build ends meanwhile', () => {
+  it('answers 409 with the final status instead of failing', async () => {
+    const { deps, hub } = setup();
+    const { buildId } = (await handleStartBuild(deps, post({ definition: 'aks-jumpbox' }))).jsonBody as {
+      buildId: string;
+    };
+    hub.finish(buildInstanceId('aks-jumpbox'), 'Running');
+    hub.requestCancel = async (id) => {
+      hub.finish(id, 'Completed', { buildId, result: 'Succeeded' });
+      throw new Error('The operation failed with an unexpected status code: 410');
+    };
+    const res = await handleCancelBuild(deps, fakeRequest({ params: { id: buildId } }));
+    expect(res.status).toBe(409);
+    expect(res.jsonBody).toMatchObject({ buildStatus: 'Succeeded' });
+  });
+});
+
 describe('GET /api/definitions', () => {
   it('lists each definition with its last build, running build and newest base image (errors reported inline)', async () => {
     const { deps, records, hub } = setup({

@@ -18,7 +18,25 @@ export async function handleCancelBuild(deps: ApiDeps, request: ApiRequest): Pro
       { buildId: view.buildId, buildStatus: view.status, statusUrl: links.status },
     );
   }
-  await deps.orchestrations.requestCancel(buildInstanceId(view.definition), 'requested over HTTP');
+  try {
+    await deps.orchestrations.requestCancel(buildInstanceId(view.definition), 'requested over HTTP');
+  } catch (e) {
+    // The build may have ended between the status read and the event (the extension answers 410 Gone).
+    const again = await loadBuild(deps, request);
+    if ('view' in again && again.view.terminal) {
+      return problem(
+        409,
+        'build-not-running',
+        `Build "${view.buildId}" ended (${again.view.status}) before it could be canceled.`,
+        {
+          buildId: view.buildId,
+          buildStatus: again.view.status,
+          statusUrl: links.status,
+        },
+      );
+    }
+    throw e;
+  }
   deps.log?.info(`build ${view.buildId}: cancel requested over HTTP`);
   return json(202, { buildId: view.buildId, status: 'Canceling', links }, { Location: links.status });
 }
