@@ -52,6 +52,15 @@ export async function startTestEmulator(
         }
       : {}),
   });
+  const raw = emulator;
+  // Fidelity: when a test stops its emulator, everything it sent and received must match the REST specs.
+  const checked: ArmEmulator = {
+    ...raw,
+    async stop() {
+      await raw.stop();
+      await assertSpecFidelity(raw);
+    },
+  };
   const clients = createAzureClients({
     subscriptionId: emulator.subscriptionId,
     armEndpoint: emulator.armEndpoint,
@@ -63,7 +72,21 @@ export async function startTestEmulator(
     blobAccountUrl: `${a.endpoints.blob}/devstoreaccount1`,
     tableEndpoint: `${a.endpoints.table}/devstoreaccount1`,
   });
-  return { emulator, clients, clock, appSettings };
+  return { emulator: checked, clients, clock, appSettings };
+}
+
+/**
+ * Throws when the emulator's recorded traffic for the specified providers does not validate against
+ * ../shared/specs with oav's LiveValidator (skipped only when the specs are absent).
+ */
+export async function assertSpecFidelity(emulator: ArmEmulator): Promise<void> {
+  if (!specsAvailable()) return;
+  const issues = await fidelityIssues(emulator.state.requests());
+  if (issues.length > 0) {
+    throw new Error(
+      `ARM traffic does not match the REST specifications (${issues.length}):\n${issues.slice(0, 25).join('\n')}`,
+    );
+  }
 }
 
 /** Starts one emulator for the calling test file and stops it after its tests. */
@@ -74,15 +97,6 @@ export function useEmulator(options: Parameters<typeof startTestEmulator>[0] = {
   });
   afterAll(async () => {
     await harness?.emulator.stop();
-    // Fidelity: everything this file sent and received must match the REST specifications.
-    if (harness && specsAvailable()) {
-      const issues = await fidelityIssues(harness.emulator.state.requests());
-      if (issues.length > 0) {
-        throw new Error(
-          `ARM traffic does not match the REST specifications (${issues.length}):\n${issues.slice(0, 25).join('\n')}`,
-        );
-      }
-    }
   });
   return () => {
     if (!harness)
