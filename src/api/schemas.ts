@@ -55,10 +55,11 @@ export const listBuildsQuerySchema = z
   .strict();
 export type ListBuildsQuery = z.infer<typeof listBuildsQuerySchema>;
 
+/** Any id the record store can hold (ids issued here look like aks-jumpbox.20260101T030000Z.3f9a0c1e). */
 export const buildIdSchema = z
   .string()
   .regex(
-    /^[a-z][a-z0-9-]{1,30}[a-z0-9]\.\d{8}T\d{6}Z\.[0-9a-f]{8}$/,
+    /^[A-Za-z0-9._-]{1,200}$/,
     'must be a build id as returned by POST /api/builds, e.g. aks-jumpbox.20260101T030000Z.3f9a0c1e',
   );
 

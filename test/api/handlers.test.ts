@@ -270,10 +270,27 @@ describe('GET /api/builds and /api/builds/{id}', () => {
     expect(hub.accepted).toHaveLength(1);
   });
 
+  it('finds a build started outside the API (an id this API did not issue) through its record', async () => {
+    const { deps, records } = setup();
+    records.put({
+      buildId: 'sim-0001',
+      definition: 'ops-box',
+      requestedAt: '2026-01-01T00:00:00Z',
+      status: 'Succeeded',
+      imageId: '/img',
+    });
+    const res = await handleGetBuild(deps, fakeRequest({ method: 'GET', params: { id: 'sim-0001' } }));
+    expect(res.status).toBe(200);
+    expect(res.jsonBody).toMatchObject({ definition: 'ops-box', status: 'Succeeded', imageId: '/img' });
+  });
+
   it('404 for an unknown build, 400 for a malformed id', async () => {
     const { deps } = setup();
     const id = 'aks-jumpbox.20260101T000000Z.deadbeef';
     expect((await handleGetBuild(deps, fakeRequest({ method: 'GET', params: { id } }))).status).toBe(404);
+    expect(
+      (await handleGetBuild(deps, fakeRequest({ method: 'GET', params: { id: 'not-issued-here' } }))).status,
+    ).toBe(404);
     const bad = await handleGetBuild(deps, fakeRequest({ method: 'GET', params: { id: 'x y' } }));
     expect(bad.status).toBe(400);
     expect((bad.jsonBody as ProblemDetails).errors?.[0]?.field).toBe('id');

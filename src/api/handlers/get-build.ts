@@ -16,20 +16,17 @@ export async function loadBuild(deps: ApiDeps, request: ApiRequest): Promise<Loa
     return { response: validationProblem(400, fieldErrors(idCheck.error, 'id'), 'Invalid build id') };
   }
   const buildId = idCheck.data;
-  const definition = parseBuildId(buildId)?.definition;
-  if (!definition) {
-    return {
-      response: validationProblem(
-        400,
-        [{ field: 'id', reason: 'is not a valid build id' }],
-        'Invalid build id',
-      ),
-    };
-  }
-  const [record, snapshot] = await Promise.all([
+  // Ids issued by this API name their definition; others (started outside the API) are found by record.
+  const fromId = parseBuildId(buildId)?.definition;
+  const [record, snapshotById] = await Promise.all([
     deps.records.get(buildId),
-    deps.orchestrations.status(buildInstanceId(definition)),
+    fromId ? deps.orchestrations.status(buildInstanceId(fromId)) : Promise.resolve(undefined),
   ]);
+  const definition = fromId ?? record?.definition;
+  if (!definition) {
+    return { response: problem(404, 'build-not-found', `No build with id "${buildId}" exists.`) };
+  }
+  const snapshot = fromId ? snapshotById : await deps.orchestrations.status(buildInstanceId(definition));
   const view = buildView(buildId, definition, record, snapshot);
   if (!view) {
     return { response: problem(404, 'build-not-found', `No build with id "${buildId}" exists.`) };
