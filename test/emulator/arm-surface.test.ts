@@ -39,6 +39,103 @@ describe('ARM emulator surface (real SDK clients)', () => {
     });
   });
 
+  it('answers 401 AuthenticationFailed with a WWW-Authenticate challenge without a bearer token', async () => {
+    const h = harness();
+    const { request } = await import('node:https');
+    const { readFileSync } = await import('node:fs');
+    const res = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          `${h.emulator.armEndpoint}/subscriptions/${sub()}/resourcegroups?api-version=2021-04-01`,
+          { ca: readFileSync(h.emulator.caCertPath, 'utf8') },
+          (r) => {
+            let body = '';
+            r.on('data', (d: Buffer) => {
+              body += d.toString();
+            });
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    expect(res.status).toBe(401);
+    expect(String(res.headers['www-authenticate'])).toMatch(/^Bearer /);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'AuthenticationFailed' } });
+  });
+
+  it('deletes a resource group with its resources and role assignments (202 + Location, polled)', async () => {
+    const h = harness();
+    const name = `rg-del-${randomUUID().slice(0, 6)}`;
+    await armRequest(h, 'PUT', `/subscriptions/${sub()}/resourcegroups/${name}?api-version=2021-04-01`, {
+      location: 'eastus2',
+    });
+    const identity = await h.clients.msi.userAssignedIdentities.createOrUpdate(name, 'id-x', {
+      location: 'eastus2',
+    });
+    await h.clients.authorization.roleAssignments.create(
+      `/subscriptions/${sub()}/resourceGroups/${name}`,
+      randomUUID(),
+      {
+        roleDefinitionId: h.appSettings.IMAGE_CONTRIBUTOR_ROLE_ID!,
+        principalId: identity.principalId!,
+        principalType: 'ServicePrincipal',
+      },
+    );
+    const del = await armRequest(
+      h,
+      'DELETE',
+      `/subscriptions/${sub()}/resourcegroups/${name}?api-version=2021-04-01`,
+    );
+    expect(del.status).toBe(202);
+    const location = new URL(del.headers.location!);
+    expect(del.headers['retry-after']).toMatch(/^\d+$/);
+    expect((await armRequest(h, 'GET', `${location.pathname}${location.search}`)).status).toBe(204);
+    expect(
+      (await armRequest(h, 'GET', `/subscriptions/${sub()}/resourcegroups/${name}?api-version=2021-04-01`))
+        .status,
+    ).toBe(404);
+    expect(h.emulator.state.roleAssignments().filter((a) => a.principalId === identity.principalId)).toEqual(
+      [],
+    );
+    expect(
+      h.emulator.state.identities().filter((i) => i.name === 'id-x' && String(i.id).includes(name)),
+    ).toEqual([]);
+  });
+
+  it('reports the addresses already used in a seeded subnet (ipConfigurations)', async () => {
+    const h = harness();
+    h.emulator.control.seed({
+      virtualNetworks: [
+        {
+          resourceGroup: 'rg-enterprise-networking-spokes',
+          name: 'vnet-busy',
+          addressPrefixes: ['10.60.0.0/24'],
+          subnets: [
+            {
+              name: 'busy',
+              addressPrefix: '10.60.0.0/28',
+              privateLinkServiceNetworkPolicies: 'Disabled',
+              ipConfigurationCount: 9,
+            },
+          ],
+        },
+      ],
+    });
+    const subnet = await h.clients.network.subnets.get(
+      'rg-enterprise-networking-spokes',
+      'vnet-busy',
+      'busy',
+    );
+    expect(subnet.ipConfigurations).toHaveLength(9);
+    await expect(
+      h.clients.network.subnets.beginDeleteAndWait('rg-enterprise-networking-spokes', 'vnet-busy', 'busy', {
+        updateIntervalInMs: 5,
+      }),
+    ).rejects.toMatchObject({ code: 'InUseSubnetCannotBeDeleted' });
+  });
+
   it('rejects a missing or unknown api-version the way ARM does', async () => {
     const h = harness();
     const none = await armRequest(h, 'GET', `/subscriptions/${sub()}/resourcegroups`);
