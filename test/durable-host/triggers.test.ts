@@ -67,6 +67,50 @@ describe('timer triggers', () => {
   });
 });
 
+describe('admin route for non-HTTP functions', () => {
+  it('runs timer and Event Grid functions on POST /admin/functions/{name} with the key', async () => {
+    const admin = (name: string) => `${host.baseUrl}/admin/functions/${name}`;
+    const executions = async () =>
+      new Set(
+        (await host.listInstances({ instanceIdPrefix: 'nightly-' })).map(
+          (s) =>
+            host.history(s.instanceId).find((e) => e.EventType === 0)?.OrchestrationInstance?.ExecutionId,
+        ),
+      );
+    const before = await executions();
+    expect((await fetch(admin('nightlyChain'), { method: 'POST' })).status).toBe(401);
+    const timer = await fetch(admin('nightlyChain'), {
+      method: 'POST',
+      headers: { 'x-functions-key': 'test-key' },
+    });
+    expect(timer.status).toBe(202);
+    await host.settle();
+    // a new execution started (a manual run reuses the last scheduled time, so possibly the same instance id)
+    expect([...(await executions())].filter((e) => !before.has(e))).toHaveLength(1);
+
+    const event = {
+      id: 'evt-admin',
+      subject: 'images/jumpbox/versions/2.0.0',
+      eventType: 'Microsoft.Resources.ResourceWriteSuccess',
+      eventTime: new Date(START).toISOString(),
+      data: {},
+      dataVersion: '',
+    };
+    const eg = await fetch(admin('onImageVersion'), {
+      method: 'POST',
+      headers: { 'x-functions-key': 'test-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ input: JSON.stringify(event) }),
+    });
+    expect(eg.status).toBe(202);
+    expect((await host.waitForInstance('eg-evt-admin')).output).toEqual([
+      'Hello images/jumpbox/versions/2.0.0',
+    ]);
+    expect(
+      (await fetch(admin('statusOf'), { method: 'POST', headers: { 'x-functions-key': 'test-key' } })).status,
+    ).toBe(404);
+  });
+});
+
 describe('event grid triggers', () => {
   it('receive an Event Grid-schema event and can start orchestrations with the durable client', async () => {
     await host.invokeEventGrid('onImageVersion', {

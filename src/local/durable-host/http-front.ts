@@ -21,6 +21,8 @@ export interface HttpFrontOptions {
   readonly engine: DurableEngine;
   readonly binding: () => DurableClientBindingData;
   readonly log: InvocationLog;
+  /** `POST /admin/functions/{name}` (key required): runs a non-HTTP function now, as the Functions host does. */
+  readonly invokeNonHttp: (functionName: string, input: string | undefined) => Promise<void>;
 }
 
 export interface HttpFront {
@@ -149,6 +151,29 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
             url: url.href,
           }),
         );
+      }
+      const admin = /^\/admin\/functions\/([^/]+)$/.exec(path);
+      if (admin && (req.method ?? '').toUpperCase() === 'POST') {
+        const given = req.headers['x-functions-key'] ?? url.searchParams.get('code');
+        if (!keyMatches(Array.isArray(given) ? given[0] : given, o.functionKey))
+          return send(res, { status: 401 });
+        const name = decodeURIComponent(admin[1]!);
+        const fn = o.functions.get(name);
+        if (!fn || fn.trigger === 'http') return send(res, { status: 404 });
+        const body = await readBody(req);
+        let input: string | undefined;
+        try {
+          const parsed = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { input?: unknown }) : {};
+          input = typeof parsed.input === 'string' ? parsed.input : undefined;
+        } catch {
+          return send(res, { status: 400, body: 'The body must be JSON: {"input": "<string>"}.' });
+        }
+        try {
+          await o.invokeNonHttp(name, input);
+        } catch (err) {
+          return send(res, { status: 400, body: err instanceof Error ? err.message : String(err) });
+        }
+        return send(res, { status: 202 });
       }
       if (prefix === '' || path === `/${prefix}` || path.startsWith(`/${prefix}/`)) {
         return send(res, await handleApp(req, url, prefix === '' ? path : path.slice(prefix.length + 1)));

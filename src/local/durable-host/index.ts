@@ -144,6 +144,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
 
   let origin = '';
   const binding = () => durableClientBindingData(origin, taskHub, functionKey);
+  let invokeNonHttp: (name: string, input: string | undefined) => Promise<void> = async () => {};
   const front = await startHttpFront({
     port: o.port ?? 0,
     routePrefix: settings.routePrefix,
@@ -152,6 +153,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
     engine,
     binding,
     log,
+    invokeNonHttp: (name, input) => invokeNonHttp(name, input),
   });
   origin = front.origin;
   // The durable client rewrites its URLs to localhost:7071 unless the host says where it runs.
@@ -173,6 +175,15 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
   const timers = new TimerTriggerScheduler(clock, functions.values(), ({ fn, timer }) => {
     runTrigger(fn, timer).catch((err: unknown) => log(fn.name, 'error', 'host', String(err)));
   });
+  invokeNonHttp = async (name, input) => {
+    const fn = functions.get(name)!;
+    if (fn.trigger === 'timer') await host.fireTimerTrigger(name);
+    else if (fn.trigger === 'eventGrid') await host.invokeEventGrid(name, JSON.parse(input ?? 'null'));
+    else
+      throw new Error(
+        `${name}: only timer and Event Grid functions can be run through the admin route here.`,
+      );
+  };
   const unsubscribeClock = clock.onAdvance(() => engine.kick());
   const scaledTick = clock.isManual ? undefined : setInterval(() => engine.kick(), 100);
   scaledTick?.unref();
