@@ -26,16 +26,9 @@ import {
   type RuntimeStatus,
 } from './instance-store.js';
 import { fromTypedData, type InvocationLog, invokeRegisteredFunction, toTypedJson } from './invoke.js';
+import { callOrchestrator, checkEpisode, orchestrationTriggerPayload } from './orchestrator-episode.js';
 import type { RegisteredFunction } from './registry.js';
-import {
-  actionSignature,
-  NonDeterminismError,
-  type OrchestratorActionJson,
-  replayEpisode,
-  type ScheduledItem,
-  UnsupportedActionError,
-} from './replay-shim.js';
-import { formatTimeSpan } from './timespan.js';
+import type { ScheduledItem } from './replay-shim.js';
 
 export interface InstanceStatus {
   readonly name: string;
@@ -75,16 +68,6 @@ export interface EngineOptions {
   readonly overridableExistingInstanceStates: 'NonRunningStates' | 'AnyState';
   readonly log: InvocationLog;
   readonly onEpisode?: ((info: EpisodeInfo) => void) | undefined;
-}
-
-const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
-
-interface OrchestratorStateJson {
-  isDone?: boolean;
-  actions?: OrchestratorActionJson[][];
-  output?: unknown;
-  error?: string;
-  customStatus?: unknown;
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -387,69 +370,42 @@ export class DurableEngine {
     const fn = this.byLowerName.get(inst.name.toLowerCase());
     const now = this.o.clock.nowDate();
     const consumed = inst.inbox.length;
-    const past = inst.history;
-    const full = [...past, history.orchestratorStarted(now), ...inst.inbox.slice(0, consumed)];
-    const parentInstanceId = inst.parent?.instanceId ?? null;
+    const newEvents = [history.orchestratorStarted(now), ...inst.inbox.slice(0, consumed)];
+    const full = [...inst.history, ...newEvents];
 
-    let state: OrchestratorStateJson | undefined;
-    let error: string | undefined;
-    if (fn?.trigger !== 'orchestration') {
-      error = `The function '${inst.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
-    } else {
-      const payload = {
-        history: full.map((e, i) => ({ ...e, IsPlayed: i < past.length })),
-        input: parseJson(inst.input),
-        instanceId: inst.instanceId,
-        isReplaying: past.length > 0,
-        parentInstanceId,
-        upperSchemaVersion: 1,
-        upperSchemaVersionNew: 3,
-        longRunningTimerIntervalDuration: formatTimeSpan(this.o.longRunningTimerIntervalMs),
-        maximumShortTimerDuration: formatTimeSpan(this.o.maximumShortTimerMs),
-        defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
-      };
-      try {
-        const rv = await invokeRegisteredFunction(fn, { trigger: toTypedJson(payload), log: this.o.log });
-        state = fromTypedData(rv) as OrchestratorStateJson;
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        const at = message.indexOf(OUT_OF_PROC_LABEL);
-        if (at >= 0) {
-          state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as OrchestratorStateJson;
-          error = state.error ?? message.slice(0, at);
-        } else {
-          error = message;
-        }
-      }
-    }
+    const reply =
+      fn?.trigger === 'orchestration'
+        ? await callOrchestrator(
+            fn,
+            orchestrationTriggerPayload({
+              instanceId: inst.instanceId,
+              parentInstanceId: inst.parent?.instanceId ?? null,
+              input: parseJson(inst.input),
+              pastEvents: inst.history,
+              newEvents,
+              maximumShortTimerMs: this.o.maximumShortTimerMs,
+              longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
+            }),
+            this.o.log,
+          )
+        : {
+            state: undefined,
+            error: `The function '${inst.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+          };
+    const { state, error } = reply;
 
     // The instance may have been terminated or purged while the orchestrator ran.
     const current = this.o.store.get(inst.instanceId);
     if (current !== inst || isTerminal(inst.status)) return;
 
-    const actions = state?.actions?.[0] ?? [];
-    let failure: FailureDetails | undefined;
-    let outcome: ReturnType<typeof replayEpisode> | undefined;
-    try {
-      outcome = replayEpisode(actions, full, {
-        instanceId: inst.instanceId,
-        maximumShortTimerMs: this.o.maximumShortTimerMs,
-        longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
-      });
-      // Prefix rule: an episode's cumulative actions extend the previous episode's.
-      const signatures = actions.map(actionSignature);
-      inst.actionSignatures.forEach((previous, i) => {
-        if (signatures[i] !== previous) {
-          throw new NonDeterminismError(
-            `the orchestrator's actions no longer extend those of its previous episode: action #${i} was '${previous}' and is now '${signatures[i] ?? 'missing'}'.`,
-          );
-        }
-      });
-      inst.actionSignatures = signatures;
-    } catch (err) {
-      if (!(err instanceof NonDeterminismError || err instanceof UnsupportedActionError)) throw err;
-      failure = { ErrorType: err.name, ErrorMessage: err.message, IsNonRetriable: true };
-    }
+    const check = checkEpisode(state?.actions?.[0] ?? [], full, inst.actionSignatures, {
+      instanceId: inst.instanceId,
+      maximumShortTimerMs: this.o.maximumShortTimerMs,
+      longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
+    });
+    let failure: FailureDetails | undefined = check.ok ? undefined : check.failure;
+    const outcome = check.ok ? check.outcome : undefined;
+    if (check.ok) inst.actionSignatures = check.signatures;
     if (!failure && error !== undefined) {
       failure = {
         ErrorType: 'OrchestrationFailureException',
@@ -471,7 +427,7 @@ export class DurableEngine {
       ];
       this.finish(inst, 'Failed', toJsonText(failure.ErrorMessage), failure);
     } else if (outcome?.continueAsNew) {
-      this.continueAsNew(inst, full, outcome.continueAsNew.input, outcome.bufferedEvents, now);
+      this.continueAsNew(inst, outcome.continueAsNew.input, outcome.bufferedEvents, now);
     } else if (state?.isDone) {
       const output = toJsonText(state.output);
       inst.history = [
@@ -536,14 +492,12 @@ export class DurableEngine {
 
   private continueAsNew(
     inst: InstanceRecord,
-    full: HistoryEvent[],
     input: unknown,
     buffered: readonly HistoryEvent[],
     now: Date,
   ): void {
     const inputJson = toJsonText(input);
-    // The finished execution's history is replaced: continue-as-new resets history.
-    void full;
+    // The finished execution's history is dropped: continue-as-new starts a new one.
     inst.executionId = randomUUID().replaceAll('-', '');
     inst.input = inputJson;
     inst.history = [];
