@@ -45,7 +45,7 @@ import {
   runEvents,
   timeoutMsOf,
 } from './build-run.js';
-import { canonicalTemplate, validateTemplateBody } from './template-validation.js';
+import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
 
 export const TEMPLATE_TYPE = 'Microsoft.VirtualMachineImages/imageTemplates';
 const NS = 'Microsoft.VirtualMachineImages';
@@ -71,9 +71,9 @@ export interface TemplateRecord {
   readonly name: string;
   readonly resourceGroup: string;
   readonly location: string;
-  readonly request: Json;
-  readonly canonical: string;
-  readonly identity: { id: string; principalId: string; clientId: string };
+  request: Json;
+  canonical: string;
+  identity: { id: string; principalId: string; clientId: string };
   readonly staging: { resourceGroup: string; createdGroup: boolean; account: string };
   provisioningState: 'Creating' | 'Succeeded' | 'Failed';
   provisioningError?: { provisioningErrorCode: string; message: string };
@@ -319,6 +319,65 @@ export class ImageBuilderService {
     if (!t) throw resourceNotFound(TEMPLATE_TYPE, name, rg);
     if (t.provisioningState === 'Creating') this.ctx.operations.observe(t.createOp);
     return t;
+  }
+
+  /**
+   * PATCH: tags, identity, and the updatable properties (distribute, vmProfile), as the 2025-10-01 API
+   * allows; refused while a build runs. A later PUT must then repeat the updated content.
+   */
+  patch(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
+    const ctx = this.ctx;
+    const t = this.getTemplate(sub, rg, name);
+    if (t.run && !t.run.finished) {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' cannot be updated while a build is in progress.`,
+      );
+    }
+    const body = requireObjectBody(req);
+    const unknown = Object.keys(body).filter((k) => !['tags', 'identity', 'properties'].includes(k));
+    const props = (body.properties ?? {}) as Json;
+    const unknownProps = Object.keys(props).filter((k) => !['distribute', 'vmProfile'].includes(k));
+    if (unknown.length > 0 || unknownProps.length > 0) {
+      throw new ArmError(
+        400,
+        'InvalidParameter',
+        `Only tags, identity, properties.distribute and properties.vmProfile can be updated (got ${[...unknown, ...unknownProps.map((k) => `properties.${k}`)].join(', ')}).`,
+      );
+    }
+    if (props.distribute !== undefined) validateDistributors(props.distribute);
+    const request: Json = {
+      ...t.request,
+      properties: { ...((t.request.properties ?? {}) as Json), ...props },
+    };
+    if (body.tags !== undefined) request.tags = tagsOf(body);
+    let identity = t.identity;
+    if (body.identity !== undefined) {
+      const ids = Object.keys((((body.identity ?? {}) as Json).userAssignedIdentities ?? {}) as Json);
+      if (ids.length !== 1) {
+        throw new ArmError(
+          400,
+          'InvalidParameter',
+          'identity.userAssignedIdentities: an image template needs exactly one user-assigned identity.',
+        );
+      }
+      const stored = ctx.store.get(ids[0]!);
+      if (!stored || stored.type !== IDENTITY_TYPE) {
+        throw new ArmError(
+          400,
+          'InvalidParameter',
+          `identity.userAssignedIdentities: the user-assigned identity '${ids[0]}' was not found.`,
+        );
+      }
+      const p = stored.body.properties as Json;
+      identity = { id: ids[0]!, principalId: String(p.principalId), clientId: String(p.clientId) };
+      request.identity = { type: 'UserAssigned', userAssignedIdentities: { [ids[0]!]: {} } };
+    }
+    t.request = request;
+    t.canonical = canonicalTemplate(request);
+    t.identity = identity;
+    t.tags = tagsOf(request);
+    return { status: 200, body: this.view(t) };
   }
 
   delete(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
@@ -715,19 +774,7 @@ export function imageBuilderRoutes(service: ImageBuilderService): Route[] {
       body: service.view(service.getTemplate(sub!, rg!, name!)),
     })),
     route('PUT', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.put(req, sub!, rg!, name!)),
-    route('PATCH', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => {
-      const t = service.getTemplate(sub!, rg!, name!);
-      const body = requireObjectBody(req);
-      const extra = Object.keys(body).filter((k) => k !== 'tags');
-      if (extra.length > 0) {
-        throw conflict(
-          'Conflict',
-          'Update/Upgrade of image templates is currently not supported. Only tags can be updated.',
-        );
-      }
-      t.tags = tagsOf(body);
-      return { status: 200, body: service.view(t) };
-    }),
+    route('PATCH', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.patch(req, sub!, rg!, name!)),
     route('DELETE', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.delete(req, sub!, rg!, name!)),
     route('POST', `${BASE}/{}/run`, (_ctx, req, [sub, rg, name]) => service.run(req, sub!, rg!, name!)),
     route('POST', `${BASE}/{}/cancel`, (_ctx, req, [sub, rg, name]) => service.cancel(req, sub!, rg!, name!)),

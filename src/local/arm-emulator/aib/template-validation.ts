@@ -210,7 +210,7 @@ function validateCustomizers(value: unknown, target = 'properties.customize'): v
   });
 }
 
-function validateDistributors(value: unknown): void {
+export function validateDistributors(value: unknown): void {
   if (!Array.isArray(value) || value.length === 0)
     throw invalid('properties.distribute', 'is required: at least one distribution target.');
   const names = new Set<string>();
