@@ -151,6 +151,31 @@ describe('build command', () => {
     expect(api.requests.filter((q) => q.method === 'GET')).toHaveLength(6);
   });
 
+  it('--dry-run prints the plan and exits 0 without polling; without --wait prints the build id', async () => {
+    const plan = {
+      dryRun: true,
+      definition: 'aks-jumpbox',
+      template: { name: 'aks-jumpbox-0123456789ab', action: 'reuse' },
+    };
+    const dry = scripted({ status: 200, body: plan });
+    const d = io(dry.f);
+    const code = await runBuild(
+      parseBuildArgs(['--url', BASE, '--definition', 'aks-jumpbox', '--dry-run', '--json']),
+      d.value,
+    );
+    expect(code).toBe(EXIT.ok);
+    expect(JSON.parse(d.out.join(''))).toEqual(plan);
+    expect(dry.requests).toHaveLength(1);
+
+    const fire = scripted(accepted);
+    const f = io(fire.f);
+    expect(await runBuild(parseBuildArgs(['--url', BASE, '--definition', 'aks-jumpbox']), f.value)).toBe(
+      EXIT.ok,
+    );
+    expect(f.out.join('')).toBe('aks-jumpbox.20260101T000000Z.0000abcd\n');
+    expect(fire.requests).toHaveLength(1);
+  });
+
   it('rejects bad usage with a message naming the option', () => {
     expect(() => parseBuildArgs(['--definition', 'x'])).toThrow(/--url is required/);
     expect(() => parseBuildArgs(['--url', BASE])).toThrow(/--definition is required/);
