@@ -6,7 +6,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { activityLog, callsOf } from './fixtures/activity-log.js';
 import { START, shape, startTestHost } from './support.js';
 
-const { host } = await startTestHost();
+const { host, clock } = await startTestHost();
 afterAll(() => host.stop());
 beforeEach(() => {
   activityLog().calls.length = 0;
@@ -204,15 +204,59 @@ describe('local durable host: orchestration patterns', () => {
     expect((await host.getStatus('parent-1-child-1'))!.runtimeStatus).toBe('Failed');
   });
 
-  it('continues as new: history reset, input carried, a buffered event kept across executions', async () => {
+  it('continues as new: history reset, input carried; an event queued before the new execution runs is kept', async () => {
+    const { host: own } = await startTestHost({
+      onEpisode: (info) => {
+        // raised between the continue-as-new episode and the new execution's first episode
+        if (info.runtimeStatus === 'ContinuedAsNew') void own.raiseEvent(info.instanceId, 'bonus', 'queued');
+      },
+    });
+    try {
+      const id = await own.startOrchestration('counter', 2);
+      const status = await own.waitForInstance(id);
+      expect(status.output).toEqual({ n: 3, bonus: 'queued' });
+      const events = own.history(id);
+      expect(shape(events)).toEqual(['ExecutionStarted', 'EventRaised', 'ExecutionCompleted']);
+      expect(events.find((e) => e.EventType === 0)!.Input).toBe('3');
+      // one episode for the new execution: the event arrived with its ExecutionStarted
+      expect(events.filter((e) => e.EventType === 12)).toHaveLength(1);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('continues as new from 0 three times with timers in between', async () => {
     const id = await host.startOrchestration('counter', 0);
-    await host.raiseEvent(id, 'bonus', 'kept');
+    await host.runUntilIdle();
+    await host.raiseEvent(id, 'bonus', 'x');
     const status = await host.waitForInstance(id);
-    expect(status.output).toEqual({ n: 3, bonus: 'kept' });
-    const events = host.history(id);
-    expect(shape(events)).toEqual(['ExecutionStarted', 'EventRaised', 'ExecutionCompleted']);
-    expect(events[1]!.Input).toBe('3');
-    expect(Date.parse(events.at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(3 * MIN);
+    expect(status.output).toEqual({ n: 3, bonus: 'x' });
+    expect(Date.parse(host.history(id).at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(3 * MIN);
+    expect(shape(host.history(id))).toEqual(['ExecutionStarted', 'EventRaised', 'ExecutionCompleted']);
+  });
+
+  it('drops an event the old execution never consumed when it continues as new (as the extension does)', async () => {
+    const id = await host.startOrchestration('counter', 2);
+    await host.raiseEvent(id, 'bonus', 'too early');
+    await host.runUntilIdle();
+    expect((await host.getStatus(id))!.runtimeStatus).toBe('Running');
+    await host.raiseEvent(id, 'bonus', 'second');
+    expect((await host.waitForInstance(id)).output).toEqual({ n: 3, bonus: 'second' });
+  });
+
+  it('delivers an event to the newest wait, so a WhenAny in a loop with one shared wait sees it', async () => {
+    const id = await host.startOrchestration('loopRace');
+    await host.settle();
+    clock.advanceBy(MIN);
+    await host.settle();
+    clock.advanceBy(MIN);
+    await host.settle();
+    const raisedAt = clock.now();
+    await host.raiseEvent(id, 'cancel', 'operator');
+    const status = await host.waitForInstance(id, { timeoutMs: 3000 });
+    expect(status.output).toEqual({ cancelledAt: 2, reason: 'operator', cleanup: 'Hello cleanup' });
+    // the cleanup was scheduled at once, not after the abandoned poll finished (FIFO delivery would wait)
+    expect(Date.parse(host.history(id).at(-1)!.Timestamp)).toBe(raisedAt);
   });
 
   it('fails the instance with the original activity error message (TaskFailed Reason/Details)', async () => {

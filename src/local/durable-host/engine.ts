@@ -427,7 +427,7 @@ export class DurableEngine {
       ];
       this.finish(inst, 'Failed', toJsonText(failure.ErrorMessage), failure);
     } else if (outcome?.continueAsNew) {
-      this.continueAsNew(inst, outcome.continueAsNew.input, outcome.bufferedEvents, now);
+      this.continueAsNew(inst, outcome.continueAsNew.input, now);
     } else if (state?.isDone) {
       const output = toJsonText(state.output);
       inst.history = [
@@ -490,12 +490,12 @@ export class DurableEngine {
     }
   }
 
-  private continueAsNew(
-    inst: InstanceRecord,
-    input: unknown,
-    buffered: readonly HistoryEvent[],
-    now: Date,
-  ): void {
+  /**
+   * Starts a new execution with the new input. Events the old execution received but never consumed are
+   * dropped (the JavaScript API cannot ask for preserveUnprocessedEvents); events that arrived after the
+   * episode (still in the inbox) are kept for the new execution, as the task hub keeps queued messages.
+   */
+  private continueAsNew(inst: InstanceRecord, input: unknown, now: Date): void {
     const inputJson = toJsonText(input);
     // The finished execution's history is dropped: continue-as-new starts a new one.
     inst.executionId = randomUUID().replaceAll('-', '');
@@ -516,7 +516,6 @@ export class DurableEngine {
       : null;
     inst.inbox = [
       history.executionStarted(now, inst.name, inst.instanceId, inst.executionId, input, parentInfo),
-      ...buffered,
       ...inst.inbox,
     ];
     this.touch(inst);

@@ -74,8 +74,6 @@ export interface ShimResult {
   readonly newItems: readonly ScheduledItem[];
   /** Set when a ContinueAsNew action was replayed: the new input. */
   readonly continueAsNew?: { readonly input: unknown } | undefined;
-  /** External events raised but not (yet) consumed by any wait, in arrival order. */
-  readonly bufferedEvents: readonly HistoryEvent[];
 }
 
 export class NonDeterminismError extends Error {
@@ -154,7 +152,7 @@ export function replayEpisode(
   const pending = new Map<number, SimTask>();
   const unconfirmed = new Map<number, ScheduledItem>();
   const waiters = new Map<string, SimTask[]>();
-  const buffered = new Map<string, HistoryEvent[]>();
+  const buffered = new Map<string, unknown[]>();
   let nextId = 0;
   let now = 0;
   let continueAsNew: { input: unknown } | undefined;
@@ -219,7 +217,7 @@ export function replayEpisode(
     const t = new SimTask(queue);
     const buf = buffered.get(key);
     if (buf && buf.length > 0) {
-      t.settle(false, buf.shift()?.Input);
+      t.settle(false, buf.shift());
       return t;
     }
     const list = waiters.get(key) ?? [];
@@ -359,9 +357,10 @@ export function replayEpisode(
         break;
       case EventType.EventRaised: {
         const key = (e.Name ?? '').toLowerCase();
-        const waiter = waiters.get(key)?.shift();
+        // The extension keeps waiters on a stack: the newest wait gets the event (a WhenAny in a loop abandons older ones).
+        const waiter = waiters.get(key)?.pop();
         if (waiter) waiter.settle(false, e.Input);
-        else buffered.set(key, [...(buffered.get(key) ?? []), e]);
+        else buffered.set(key, [...(buffered.get(key) ?? []), e.Input]);
         break;
       }
       default:
@@ -371,8 +370,7 @@ export function replayEpisode(
   }
 
   const newItems = [...unconfirmed.values()].sort((a, b) => a.id - b.id);
-  const bufferedEvents = [...buffered.values()].flat().sort((a, b) => events.indexOf(a) - events.indexOf(b));
-  return { newItems, continueAsNew, bufferedEvents };
+  return { newItems, continueAsNew };
 }
 
 /** Action identity used by the prefix rule: type, name (case-insensitive), instance id, event name. */
