@@ -87,6 +87,8 @@ export class EmulatorContext {
   readonly knownPrincipals = new Map<string, { createdAtMs: number }>();
   private stagingCursor = 0;
   baseUrl = '';
+  /** When on, every ARM call is authorized against the caller's role assignments (see caller-authorization.ts). */
+  callerAuthorization = false;
 
   constructor(
     readonly subscriptionId: string,

@@ -91,6 +91,9 @@ export function createControlHandler(
           return { status: 200, body: control.setThrottling(body as never) };
         case 'PUT /timing':
           return { status: 200, body: control.setTiming(body as never) };
+        case 'PUT /caller-authorization':
+          control.setCallerAuthorization(body.enabled === true);
+          return { status: 200, body: { enabled: body.enabled === true } };
         case 'POST /reset':
           control.reset();
           return { status: 200, body: { reset: true } };

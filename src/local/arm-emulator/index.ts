@@ -106,6 +106,8 @@ export interface ArmEmulatorControl {
   setTiming(t: Partial<TimingSettings>): TimingSettings;
   seed(scenario: Partial<Scenario>): void;
   addPrincipal(objectId: string): void;
+  /** Authorize every ARM call against the caller's role assignments (off by default). */
+  setCallerAuthorization(enabled: boolean): void;
   advanceClock(seconds: number): void;
   advanceClockTo(ms: number): void;
   setTimeScale(scale: number | undefined): void;
@@ -252,6 +254,9 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     addPrincipal: (objectId) => {
       ctx.knownPrincipals.set(objectId.toLowerCase(), { createdAtMs: ctx.now() });
     },
+    setCallerAuthorization: (enabled) => {
+      ctx.callerAuthorization = enabled;
+    },
     advanceClock: (seconds) => o.clock.advanceBy(seconds * 1000),
     advanceClockTo: (ms) => o.clock.advanceTo(ms),
     setTimeScale: (scale) => o.clock.setScale(scale),
@@ -266,6 +271,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
       recorder.clear();
       ctx.build = DEFAULT_BUILD_BEHAVIOUR;
       ctx.timing = DEFAULT_TIMING;
+      ctx.callerAuthorization = false;
       seedAll();
     },
   };

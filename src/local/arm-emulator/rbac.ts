@@ -2,6 +2,7 @@
  * Azure RBAC as the emulator needs it: built-in role definitions the app uses, custom roles, and the
  * permission check "does this principal hold a role whose actions allow X at (or above) this scope".
  */
+import { type ConditionContext, conditionHolds } from './abac.js';
 import { isAtOrBelow, type Json, type ResourceStore } from './store.js';
 
 export const ROLE_DEFINITION_TYPE = 'Microsoft.Authorization/roleDefinitions';
@@ -232,15 +233,21 @@ export function effectiveAssignments(store: ResourceStore, principalId: string, 
     });
 }
 
-/** True when the principal holds, at or above `scope`, a role whose actions allow `action`. */
+/**
+ * True when the principal holds, at or above `scope`, a role whose actions allow `action` and whose
+ * assignment condition (ABAC), if any, holds for this request.
+ */
 export function hasPermission(
   store: ResourceStore,
   principalId: string,
   action: string,
   scope: string,
+  attributes: Pick<ConditionContext, 'request' | 'resource'> = { request: {}, resource: {} },
 ): boolean {
   return effectiveAssignments(store, principalId, scope).some((a) => {
-    const role = findRoleDefinition(store, (a.properties as { roleDefinitionId: string }).roleDefinitionId);
-    return role !== undefined && roleAllows(role, action);
+    const props = a.properties as { roleDefinitionId: string; condition?: string };
+    const role = findRoleDefinition(store, props.roleDefinitionId);
+    if (role === undefined || !roleAllows(role, action)) return false;
+    return props.condition === undefined || conditionHolds(props.condition, { action, ...attributes });
   });
 }

@@ -117,6 +117,7 @@ export function applyScenario(ctx: EmulatorContext, s: Partial<Scenario>): void 
           principalId: principalId.toLowerCase(),
           principalType: 'ServicePrincipal',
           scope: a.scope,
+          ...(a.condition ? { condition: a.condition, conditionVersion: '2.0' } : {}),
           createdOn: ctx.isoNow(),
           updatedOn: ctx.isoNow(),
         },

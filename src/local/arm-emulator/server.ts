@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkApiVersion } from './api-versions.js';
+import { authorizeCaller } from './caller-authorization.js';
 import type { ArmRequest, ArmResponse, EmulatorContext } from './context.js';
 import { ArmError } from './errors.js';
 import type { FaultInjector } from './faults.js';
@@ -172,6 +173,7 @@ export function createRequestHandler(deps: PipelineDeps) {
         apiVersion: apiVersion!,
         callerObjectId: objectIdFromAuthorization(auth),
       };
+      authorizeCaller(deps.ctx, armReq);
       out = await match.route.handler(deps.ctx, armReq, match.params);
       await deps.ctx.logs.idle();
     } catch (e) {

@@ -43,6 +43,8 @@ export interface ScenarioRoleAssignment {
     | { readonly objectId: string }
     | { readonly identity: { readonly resourceGroup: string; readonly name: string } };
   readonly name?: string;
+  /** An ABAC condition (version 2.0), as in delegated role assignment rights. */
+  readonly condition?: string;
 }
 
 export interface Scenario {
