@@ -1,0 +1,330 @@
+/**
+ * `npm run simulate` = `jumpbox-builder simulate [--fail customizer|validation|distribution|timeout]
+ * [--definition NAME] [--json]`: the main job end to end on the embedded defaults, with no Azure.
+ *
+ * Starts Azurite, the ARM emulator (default scenario) and the local Durable host with the app's real
+ * registrations, starts a build through the app's own POST /api/builds, shows live progress (a bar on a
+ * TTY, plain lines otherwise), and ends with a summary. Exit code 0 when the build succeeded, 1 when it
+ * did not (a --fail run), 2 on usage errors. With --json, stdout carries only one final JSON line.
+ *
+ * Virtual time moves in steps between which the host settles, so a 40-minute build takes seconds.
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type AzureClients,
+  createAzureClients,
+  getAzureClients,
+  resetAzureClients,
+  setCredentialOverride,
+} from '../../azure/clients.js';
+import { getConfig, resetConfigForTests } from '../../config.js';
+import type { ArmEmulator } from '../../local/arm-emulator/index.js';
+import { type LocalDurableHost, startLocalDurableHost } from '../../local/durable-host/index.js';
+import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
+import { LocalTestCredential } from '../../local/test-credential.js';
+import { type BuildOutput, type BuildProgress, buildInstanceId } from '../../orchestration/contracts.js';
+import { type CliCommand, UsageError } from '../dispatch.js';
+
+export const FAILURES = ['customizer', 'validation', 'distribution', 'timeout'] as const;
+export type SimulatedFailure = (typeof FAILURES)[number];
+
+export interface SimulateArgs {
+  readonly fail?: SimulatedFailure | undefined;
+  readonly definition: string;
+  readonly json: boolean;
+}
+
+export const SIMULATE_USAGE =
+  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--json]';
+
+export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
+  let fail: SimulatedFailure | undefined;
+  let definition = 'aks-jumpbox';
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--'))
+        throw new UsageError(`${arg} needs a value; ${SIMULATE_USAGE}`);
+      return v;
+    };
+    if (arg === '--fail') {
+      const v = value();
+      if (!(FAILURES as readonly string[]).includes(v)) {
+        throw new UsageError(`--fail must be one of ${FAILURES.join(', ')} (got "${v}")`);
+      }
+      fail = v as SimulatedFailure;
+    } else if (arg === '--definition') {
+      definition = value();
+      if (!/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(definition)) {
+        throw new UsageError(
+          `--definition must be a definition name: 3-32 lowercase letters, digits and hyphens (got "${definition}")`,
+        );
+      }
+    } else if (arg === '--json') json = true;
+    else throw new UsageError(`unknown option ${arg}; ${SIMULATE_USAGE}`);
+  }
+  return { fail, definition, json };
+}
+
+/**
+ * Azurite fetches a copy source without forwarding x-ms-copy-source-authorization, so locally the staging
+ * accounts' log containers are made readable without credentials (Azure authorizes the app's token).
+ */
+export async function makeStagingLogsReadable(
+  clients: Pick<AzureClients, 'blobService'>,
+  blobEndpoint: string,
+  accounts: readonly string[],
+): Promise<void> {
+  for (const account of accounts) {
+    const c = clients.blobService(`${blobEndpoint}/${account}`).getContainerClient('packerlogs');
+    if (await c.exists()) {
+      if ((await c.getProperties()).blobPublicAccess === 'blob') continue;
+      await c.delete();
+    }
+    await c.create({ access: 'blob' });
+  }
+}
+
+/** Percent done for a progress bar, from the phase and the run's sub-state. */
+export function progressPercent(p: Pick<BuildProgress, 'phase' | 'runSubState'> | undefined): number {
+  if (!p) return 0;
+  const before: Record<string, number> = {
+    queued: 0,
+    preflight: 2,
+    identity: 4,
+    roles: 6,
+    template: 8,
+    grant: 12,
+    run: 14,
+  };
+  if (p.phase in before) return before[p.phase]!;
+  if (p.phase === 'polling' || p.phase === 'cancelling') {
+    const sub: Record<string, number> = {
+      Queued: 16,
+      Building: 20,
+      Customizing: 30,
+      Optimizing: 70,
+      Validating: 75,
+      Distributing: 85,
+    };
+    return sub[p.runSubState ?? 'Queued'] ?? 16;
+  }
+  const after: Record<string, number> = { archiving: 94, revoking: 96, recording: 98, done: 100 };
+  return after[p.phase] ?? 0;
+}
+
+function bar(percent: number, width = 28): string {
+  const filled = Math.round((percent / 100) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}%`;
+}
+
+function minutes(ms: number): string {
+  return `${(ms / 60000).toFixed(1)} min`;
+}
+
+export interface SimulationResult {
+  readonly status: string;
+  readonly buildId: string;
+  readonly imageId: string | null;
+  readonly logs: readonly string[];
+  readonly imageContributorAssignmentsLeft: number;
+  readonly armRequests: number;
+  readonly simulatedMinutes: number;
+  readonly error?: { code: string; message: string } | undefined;
+}
+
+export interface SimulationIo {
+  /** Progress and summary lines (stderr with --json, stdout otherwise). */
+  readonly out: (s: string) => void;
+  /** The final JSON line (stdout). */
+  readonly json: (s: string) => void;
+  readonly isTTY: boolean;
+}
+
+function appEntryModule(): string {
+  const ext = extname(fileURLToPath(import.meta.url));
+  return fileURLToPath(new URL(`../../functions/index${ext}`, import.meta.url));
+}
+
+/** Image Contributor assignments on the destination resource group, from the emulator's state. */
+function imageContributorAssignments(emulator: ArmEmulator, settings: Record<string, string>) {
+  const scope =
+    `/subscriptions/${emulator.subscriptionId}/resourceGroups/${settings.IMAGE_DESTINATION_RESOURCE_GROUP}`.toLowerCase();
+  const roleId = settings.IMAGE_CONTRIBUTOR_ROLE_ID!;
+  const role = roleId.slice(roleId.lastIndexOf('/') + 1).toLowerCase();
+  return emulator.state
+    .roleAssignments()
+    .filter((a) => a.scope.toLowerCase() === scope && a.roleDefinitionId.toLowerCase().endsWith(role));
+}
+
+/** Runs one simulated build on freshly started stand-ins; everything is stopped before it returns. */
+export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promise<SimulationResult> {
+  const azure: LocalAzure = await startLocalAzure();
+  let host: LocalDurableHost | undefined;
+  try {
+    setCredentialOverride(new LocalTestCredential());
+    resetConfigForTests();
+    const settings: Record<string, string> = {
+      ...azure.appSettings,
+      DURABLE_TASK_HUB_NAME: 'jumpboxsimulate',
+      IMAGE_DEFINITIONS: JSON.stringify([{ name: args.definition }]),
+    };
+    const blobEndpoint = azure.azurite.endpoints.blob;
+    await makeStagingLogsReadable(
+      createAzureClients({
+        subscriptionId: azure.emulator.subscriptionId,
+        caCert: { pem: azure.certificate.cert },
+        credential: new LocalTestCredential(),
+      }),
+      blobEndpoint,
+      azure.azurite.accounts.filter((a) => a !== 'devstoreaccount1'),
+    );
+    host = await startLocalDurableHost({
+      entryModules: [appEntryModule()],
+      clock: azure.clock,
+      env: settings,
+    });
+    const emulator = azure.emulator;
+    const control = emulator.control;
+    if (args.fail === 'customizer') control.setBuildBehaviour({ outcome: 'customizer-failure' });
+    if (args.fail === 'validation') control.setBuildBehaviour({ outcome: 'validation-failure' });
+    if (args.fail === 'timeout') control.setBuildBehaviour({ outcome: 'timeout' });
+
+    const started = azure.clock.now();
+    const res = await fetch(`${host.baseUrl}/api/builds`, {
+      method: 'POST',
+      headers: { 'x-functions-key': host.functionKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        definition: args.definition,
+        reason: args.fail ? `simulation (--fail ${args.fail})` : 'simulation',
+        force: true,
+      }),
+    });
+    const accepted = (await res.json()) as { buildId?: string; detail?: string };
+    if (res.status !== 202 || !accepted.buildId) {
+      throw new Error(
+        `POST /api/builds answered ${res.status}: ${accepted.detail ?? JSON.stringify(accepted)}`,
+      );
+    }
+    const buildId = accepted.buildId;
+    io.out(`simulate: build ${buildId} of ${args.definition} accepted (POST /api/builds → 202)\n`);
+
+    const instanceId = buildInstanceId(args.definition);
+    let lastLine = '';
+    let contributorRemoved = false;
+    let output: BuildOutput | undefined;
+    let runtimeStatus = '';
+    let hostFailure: { code: string; message: string } | undefined;
+    for (let step = 0; step < 5000; step++) {
+      await host.settle();
+      const s = await host.getStatus(instanceId);
+      const progress = s?.customStatus as BuildProgress | undefined;
+      if (args.fail === 'distribution' && !contributorRemoved) {
+        const t = emulator.state.imageTemplates().find((x) => x.lastRunStatus?.runSubState === 'Customizing');
+        if (t) {
+          // Someone removes the Image Contributor grant mid-build: Image Builder fails at distribution.
+          const clients = getAzureClients(getConfig());
+          for (const a of imageContributorAssignments(emulator, settings)) {
+            await clients.authorization.roleAssignments.delete(a.scope, a.name);
+          }
+          contributorRemoved = true;
+          io.out(
+            'simulate: the Image Contributor grant was removed during the build (--fail distribution)\n',
+          );
+        }
+      }
+      if (progress) {
+        const elapsed = minutes(azure.clock.now() - started);
+        const label = `${progress.phase}${progress.runSubState ? ` / ${progress.runSubState}` : ''}`;
+        if (io.isTTY) {
+          io.out(`\r${bar(progressPercent(progress))} ${label.padEnd(28)} ${elapsed.padStart(9)} simulated`);
+        } else if (label !== lastLine) {
+          io.out(`[${elapsed.padStart(9)}] ${label}\n`);
+        }
+        lastLine = label;
+      }
+      if (s && ['Completed', 'Failed', 'Terminated', 'Canceled'].includes(s.runtimeStatus)) {
+        runtimeStatus = s.runtimeStatus;
+        if (s.runtimeStatus === 'Completed') output = s.output as BuildOutput | undefined;
+        else
+          hostFailure = {
+            code: `Orchestration${s.runtimeStatus}`,
+            message: JSON.stringify(s.output ?? null).slice(0, 500),
+          };
+        break;
+      }
+      azure.clock.advanceBy(60_000);
+      // A little real time per simulated minute so that progress is visible on a terminal.
+      if (io.isTTY) await new Promise((r) => setTimeout(r, 15));
+    }
+    if (io.isTTY) io.out('\n');
+    const simulatedMinutes = Math.round(((azure.clock.now() - started) / 60000) * 10) / 10;
+    const left = imageContributorAssignments(emulator, settings).length;
+    const result: SimulationResult = {
+      status: output?.result ?? (runtimeStatus || 'Unknown'),
+      buildId,
+      imageId: output?.imageId ?? null,
+      logs: output?.logs ?? [],
+      imageContributorAssignmentsLeft: left,
+      armRequests: emulator.state.requests().length,
+      simulatedMinutes,
+      error: output?.error ?? hostFailure,
+    };
+    return result;
+  } finally {
+    await host?.stop();
+    await azure.stop();
+    setCredentialOverride(undefined);
+    resetAzureClients();
+  }
+}
+
+export function summaryLines(r: SimulationResult): string[] {
+  const lines = [
+    '',
+    `Build ${r.buildId}: ${r.status}`,
+    `  image:               ${r.imageId ?? '(none)'}`,
+    `  archived logs:       ${r.logs.length > 0 ? r.logs[0]!.replace(/\/[^/]+$/, '/') : '(none)'}`,
+    ...r.logs.map((l) => `                       ${l.slice(l.lastIndexOf('/') + 1)}`),
+    `  Image Contributor:   ${r.imageContributorAssignmentsLeft === 0 ? 'removed (0 assignments left)' : `${r.imageContributorAssignmentsLeft} assignment(s) LEFT`}`,
+    `  ARM requests:        ${r.armRequests}`,
+    `  simulated duration:  ${r.simulatedMinutes} min`,
+  ];
+  if (r.error) lines.push(`  reason:              ${r.error.code}: ${r.error.message}`);
+  return lines;
+}
+
+export const command: CliCommand = {
+  summary:
+    'simulate one build end to end on emulated Azure (--fail customizer|validation|distribution|timeout, --json)',
+  async run(argv) {
+    const args = parseSimulateArgs(argv);
+    const io: SimulationIo = {
+      out: (s) => (args.json ? process.stderr : process.stdout).write(s),
+      json: (s) => process.stdout.write(s),
+      isTTY: !args.json && process.stdout.isTTY === true,
+    };
+    const r = await runSimulation(args, io);
+    io.out(`${summaryLines(r).join('\n')}\n`);
+    if (args.json) {
+      io.json(
+        `${JSON.stringify({
+          status: r.status,
+          buildId: r.buildId,
+          imageId: r.imageId,
+          logs: r.logs,
+          imageContributorAssignmentsLeft: r.imageContributorAssignmentsLeft,
+          armRequests: r.armRequests,
+          simulatedMinutes: r.simulatedMinutes,
+        })}\n`,
+      );
+    }
+    const code = r.status === 'Succeeded' && r.imageContributorAssignmentsLeft === 0 ? 0 : 1;
+    // Keep-alive sockets of the SDK clients must not hold the process open once the work is done.
+    setTimeout(() => process.exit(code), 500).unref();
+    return code;
+  },
+};

@@ -1,0 +1,143 @@
+/**
+ * `npm run simulate` from the command line, each variant in its own process (as a user runs it): exit
+ * code, the final JSON line, the grant removed, logs archived, the reason printed, under 30 s real time.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  parseSimulateArgs,
+  progressPercent,
+  runSimulation,
+  summaryLines,
+} from '../../src/cli/commands/simulate.js';
+import { main } from '../../src/cli/dispatch.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function simulate(...args: string[]): Promise<Run> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOCAL_DURABLE_HOST_LOG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+function finalJson(r: Run): Record<string, unknown> {
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+describe('npm run simulate', () => {
+  it('default, as a user runs it: Succeeded, exit 0, one JSON line, grant removed, < 30 s', async () => {
+    const r = await simulate('--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = finalJson(r);
+    expect(j).toMatchObject({ status: 'Succeeded', imageContributorAssignmentsLeft: 0 });
+    expect(j.imageId).toMatch(/\/providers\/Microsoft\.Compute\/images\//);
+    expect((j.logs as string[]).some((l) => l.endsWith('/customization.log'))).toBe(true);
+    expect(j.armRequests).toBeGreaterThan(10);
+    expect(j.simulatedMinutes).toBeGreaterThan(20);
+    expect(Object.keys(j).sort()).toEqual(
+      [
+        'armRequests',
+        'buildId',
+        'imageContributorAssignmentsLeft',
+        'imageId',
+        'logs',
+        'simulatedMinutes',
+        'status',
+      ].sort(),
+    );
+    expect(r.stderr).toMatch(/Image Contributor: +removed/);
+    expect(r.ms).toBeLessThan(30_000);
+  });
+
+  it('--fail customizer, as a user runs it: exit 1, plain progress lines (not a TTY), the reason printed, < 30 s', async () => {
+    const r = await simulate('--fail', 'customizer', '--definition', 'ops-box');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/build ops-box\.\S+ of ops-box accepted/);
+    expect(r.stdout).toMatch(/\[ +\d+\.\d min\] polling \/ Customizing\n/);
+    expect(r.stdout).toMatch(/Build ops-box\.\S+: Failed/);
+    expect(r.stdout).toMatch(/reason: +RunFailed: Customizing/);
+    expect(r.stdout).toMatch(/archived logs: +https:\/\/\S+\/ops-box\/ops-box\.\S+\//);
+    expect(r.stdout).toMatch(/Image Contributor: +removed \(0 assignments left\)/);
+    expect(r.stdout).not.toMatch(/\r|\u001b\[/);
+    expect(r.ms).toBeLessThan(30_000);
+  });
+
+  it.each([
+    ['validation', 'Failed', /^Validating: /],
+    ['distribution', 'Failed', /^Distributing: .*AuthorizationFailed/],
+    ['timeout', 'TimedOut', /buildTimeoutInMinutes/],
+  ] as const)(
+    '--fail %s: %s, logs archived, grant removed, the reason kept, < 30 s',
+    async (fail, status, reason) => {
+      const started = Date.now();
+      const lines: string[] = [];
+      const r = await runSimulation(
+        { fail, definition: 'aks-jumpbox', json: true },
+        { out: (x) => lines.push(x), json: () => {}, isTTY: false },
+      );
+      expect(r).toMatchObject({ status, imageId: null, imageContributorAssignmentsLeft: 0 });
+      expect(r.logs.some((l) => l.endsWith('/customization.log'))).toBe(true);
+      expect(r.error?.message).toMatch(reason);
+      expect(summaryLines(r).join('\n')).toMatch(/reason: /);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    },
+  );
+
+  it('usage errors exit 2 with a clear message', async () => {
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => {
+      err.push(String(s));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(await main(['simulate', '--fail', 'network'])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err.join('')).toMatch(/--fail must be one of customizer, validation, distribution, timeout/);
+    expect(() => parseSimulateArgs(['--definition', 'Bad_Name'])).toThrow(/--definition must be/);
+    expect(() => parseSimulateArgs(['--bogus'])).toThrow(/unknown option --bogus/);
+  });
+
+  it('progress is monotonic over the phases and run sub-states', () => {
+    const seq = [
+      { phase: 'preflight' },
+      { phase: 'template' },
+      { phase: 'polling', runSubState: 'Queued' },
+      { phase: 'polling', runSubState: 'Customizing' },
+      { phase: 'polling', runSubState: 'Validating' },
+      { phase: 'polling', runSubState: 'Distributing' },
+      { phase: 'archiving' },
+      { phase: 'done' },
+    ] as const;
+    const ps = seq.map((s) => progressPercent(s));
+    expect([...ps].sort((a, b) => a - b)).toEqual(ps);
+    expect(ps.at(-1)).toBe(100);
+  });
+});
