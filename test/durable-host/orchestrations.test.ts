@@ -270,6 +270,21 @@ describe('local durable host: orchestration patterns', () => {
     expect(failed.FailureDetails).toBeUndefined();
   });
 
+  it('fails the orchestration (not the task) when it calls an unregistered activity, as the extension does', async () => {
+    const id = await host.startOrchestration('callsMissing');
+    const status = await host.waitForInstance(id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(status.failureDetails?.ErrorType).toBe('ArgumentException');
+    expect(String(status.output)).toContain("The function 'noSuchActivity' doesn't exist");
+  });
+
+  it('refuses a sub-orchestration that reuses the parent instance id', async () => {
+    const id = await host.startOrchestration('selfChild');
+    const status = await host.waitForInstance(id);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('must be different than the instance ID of a parent');
+  });
+
   it('passes structured FailureDetails when an exception-properties provider serialized them', async () => {
     const id = await host.startOrchestration('structuredFailure');
     const status = await host.waitForInstance(id);

@@ -11,6 +11,7 @@ import {
   actionSignature,
   NonDeterminismError,
   type OrchestratorActionJson,
+  ReplayArgumentError,
   replayEpisode,
   type ShimOptions,
   type ShimResult,
@@ -106,7 +107,11 @@ export function checkEpisode(
     });
     return { ok: true, outcome, signatures };
   } catch (err) {
-    if (!(err instanceof NonDeterminismError || err instanceof UnsupportedActionError)) throw err;
+    const expected =
+      err instanceof NonDeterminismError ||
+      err instanceof UnsupportedActionError ||
+      err instanceof ReplayArgumentError;
+    if (!expected) throw err;
     return { ok: false, failure: { ErrorType: err.name, ErrorMessage: err.message, IsNonRetriable: true } };
   }
 }

@@ -65,6 +65,9 @@ export type ScheduledItem =
 
 export interface ShimOptions {
   readonly instanceId: string;
+  readonly parentInstanceId?: string | null | undefined;
+  /** The extension refuses to schedule a function that is not registered (ThrowIfFunctionDoesNotExist). */
+  readonly functionExists?: ((name: string, kind: 'activity' | 'orchestration') => boolean) | undefined;
   readonly maximumShortTimerMs: number;
   readonly longRunningTimerIntervalMs: number;
 }
@@ -84,6 +87,11 @@ export class NonDeterminismError extends Error {
 }
 
 export class UnsupportedActionError extends Error {}
+
+/** What the extension throws while replaying an invalid call; it fails the orchestration. */
+export class ReplayArgumentError extends Error {
+  override readonly name = 'ArgumentException';
+}
 
 /** JS `Utils.processInput` JSON-encodes string inputs; the extension sees the decoded value. */
 export function decodeActionInput(input: unknown): unknown {
@@ -226,21 +234,44 @@ export function replayEpisode(
     return t;
   };
 
-  const activity = (a: OrchestratorActionJson) => () =>
-    schedule((id) => ({
-      kind: 'activity',
-      id,
-      name: a.functionName ?? '',
-      input: decodeActionInput(a.input),
-    }));
-  const subOrchestration = (a: OrchestratorActionJson) => () =>
-    schedule((id) => ({
-      kind: 'subOrchestration',
-      id,
-      name: a.functionName ?? '',
-      instanceId: a.instanceId || `${options.instanceId}:${id.toString(16).padStart(4, '0')}`,
-      input: a.input,
-    }));
+  const requireFunction = (name: string, kind: 'activity' | 'orchestration') => {
+    if (options.functionExists && !options.functionExists(name, kind)) {
+      const what = kind === 'activity' ? 'an activity' : 'an orchestrator';
+      throw new ReplayArgumentError(
+        `The function '${name}' doesn't exist, is disabled, or is not ${what} function.`,
+      );
+    }
+  };
+  const activity = (a: OrchestratorActionJson) => {
+    requireFunction(a.functionName ?? '', 'activity');
+    return () =>
+      schedule((id) => ({
+        kind: 'activity',
+        id,
+        name: a.functionName ?? '',
+        input: decodeActionInput(a.input),
+      }));
+  };
+  const subOrchestration = (a: OrchestratorActionJson) => {
+    requireFunction(a.functionName ?? '', 'orchestration');
+    const given = a.instanceId?.toLowerCase();
+    if (
+      given &&
+      (given === options.instanceId.toLowerCase() || given === options.parentInstanceId?.toLowerCase())
+    ) {
+      throw new ReplayArgumentError(
+        'The instance ID of a sub-orchestration must be different than the instance ID of a parent orchestration.',
+      );
+    }
+    return () =>
+      schedule((id) => ({
+        kind: 'subOrchestration',
+        id,
+        name: a.functionName ?? '',
+        instanceId: a.instanceId || `${options.instanceId}:${id.toString(16).padStart(4, '0')}`,
+        input: a.input,
+      }));
+  };
 
   const invoke = (a: OrchestratorActionJson): SimTask => {
     switch (a.actionType) {
