@@ -4,7 +4,9 @@
  * Contributor assignment is left, the record is terminal and correct, logs are archived when produced.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JANITOR_TIMER } from '../../src/orchestration/activity-names.js';
 import type { BuildOutput } from '../../src/orchestration/contracts.js';
+import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { type BuildHost, startBuildHost } from './build-host.js';
 
 const DEF = 'aks-jumpbox';
@@ -216,5 +218,23 @@ describe('build orchestration end to end', () => {
       );
     expect(deletes.length).toBe(1);
     await expectCleanEnd(second.buildId, second.output, true);
+  });
+
+  it('janitor: leaves the grant while a build runs; removes it after the instance was terminated', async () => {
+    let seenDuringRun = -1;
+    const during = b.whenRunReaches('Customizing', async () => {
+      await b.host.fireTimerTrigger(JANITOR_TIMER);
+      seenDuringRun = b.imageContributorAssignments().length;
+      await b.host.terminate(buildInstanceId(DEF), 'operator terminated the build');
+    });
+    await b.startBuild(DEF, { force: true });
+    const { runtimeStatus } = await b.finishStepwise(DEF);
+    await during;
+    expect(seenDuringRun).toBe(1);
+    expect(runtimeStatus).toBe('Terminated');
+    // The finally never ran: the grant is still there until the janitor sweeps it.
+    expect(b.imageContributorAssignments()).toHaveLength(1);
+    await b.host.fireTimerTrigger(JANITOR_TIMER);
+    expect(b.imageContributorAssignments()).toEqual([]);
   });
 });
