@@ -34,7 +34,8 @@ export const DEFAULT_SOURCE = {
   version: 'latest',
 } as const;
 
-const sourceSchema = z
+/** A marketplace (platform) image: Canonical Ubuntu LTS, watched by the base-image timer. */
+const marketplaceSourceSchema = z
   .object({
     publisher: z
       .literal('Canonical', { message: 'only Canonical Ubuntu images are supported' })
@@ -68,10 +69,70 @@ const sourceSchema = z
     }
   });
 
-const SUBNET_ID =
-  /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[-\w.]{2,64}\/subnets\/[-\w.]{1,80}$/i;
 const GALLERY_IMAGE_ID =
   /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/galleries\/[\w.]{1,80}\/images\/[-\w.]{1,80}$/i;
+
+/** Exact gallery image versions are Major.Minor.Patch, each a 32-bit integer. */
+const GALLERY_VERSION = /^(latest|\d{1,10}\.\d{1,10}\.\d{1,10})$/;
+
+/**
+ * An Azure Compute Gallery image (definition) as the base: a build uses the newest version that is not
+ * excluded from latest, or a pinned one; new versions start builds through the Event Grid trigger.
+ */
+const gallerySourceSchema = z
+  .object({
+    galleryImageId: z
+      .string()
+      .regex(
+        GALLERY_IMAGE_ID,
+        'must be a gallery image id /subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{gallery}/images/{image} (without /versions/…; put the version in source.version)',
+      ),
+    version: z
+      .string()
+      .regex(
+        GALLERY_VERSION,
+        'must be "latest" or an exact gallery image version Major.Minor.Patch such as 1.0.10',
+      )
+      .default('latest'),
+  })
+  .strict();
+
+export type MarketplaceSource = z.infer<typeof marketplaceSourceSchema>;
+export type GallerySource = z.infer<typeof gallerySourceSchema>;
+export type ImageSource = MarketplaceSource | GallerySource;
+type ImageSourceInput = z.input<typeof marketplaceSourceSchema> | z.input<typeof gallerySourceSchema>;
+
+export function isGallerySource(source: ImageSource): source is GallerySource {
+  return 'galleryImageId' in source;
+}
+
+function looksLikeGallerySource(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'galleryImageId' in v;
+}
+
+/**
+ * A marketplace source (the default) or, when `galleryImageId` is present, a gallery source. Dispatching
+ * on that key (instead of a union) keeps the errors about the fields of the kind the user meant.
+ */
+const sourceSchema = z
+  .custom<ImageSourceInput | undefined>(() => true)
+  .optional()
+  .transform((v, ctx): ImageSource => {
+    const gallery = looksLikeGallerySource(v);
+    const r = (gallery ? gallerySourceSchema : marketplaceSourceSchema).safeParse(v ?? {});
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) {
+      const hint =
+        gallery && issue.code === 'unrecognized_keys'
+          ? '; a gallery source takes only galleryImageId and version'
+          : '';
+      ctx.addIssue({ code: 'custom', path: [...issue.path], message: `${issue.message}${hint}` });
+    }
+    return z.NEVER;
+  });
+
+const SUBNET_ID =
+  /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[-\w.]{2,64}\/subnets\/[-\w.]{1,80}$/i;
 
 const subnetId = z
   .string()
@@ -145,7 +206,7 @@ const tagsSchema = z
 export const imageDefinitionSchema = z
   .object({
     name: definitionName,
-    source: sourceSchema.default(DEFAULT_SOURCE),
+    source: sourceSchema,
     vmSize: vmSize.default('Standard_D2ds_v5'),
     osDiskSizeGB: z.number().int().min(30).max(4096).default(64),
     buildTimeoutInMinutes: z.number().int().min(6).max(960).default(90),

@@ -11,17 +11,18 @@ import type {
   ImageTemplateSharedImageDistributor,
   ImageTemplateShellCustomizer,
   ImageTemplateShellValidator,
+  ImageTemplateSourceUnion,
 } from '@azure/arm-imagebuilder';
 import { canonicalJson, contentHash, sha256Hex } from './canonical-json.js';
 import { customizerScripts, type GeneratedScript, validationScripts } from './customizer-scripts.js';
-import { type ImageDefinition, manifestOf, vnetOf } from './definition.js';
+import { type ImageDefinition, isGallerySource, manifestOf, vnetOf } from './definition.js';
 import { manifestHash } from './tools-manifest.js';
 
 export { canonicalJson, contentHash };
 
 export interface TemplateBodyInput {
   readonly definition: ImageDefinition;
-  /** Exact marketplace version (never "latest"). */
+  /** Exact version of the source image, marketplace or gallery (never "latest"). */
   readonly sourceVersion: string;
   readonly location: string;
   /** Resource id of the user-assigned identity AIB runs as. */
@@ -70,7 +71,7 @@ function ensure(cond: boolean, message: string): asserts cond {
 function checkInput(input: TemplateBodyInput): void {
   ensure(
     /^\d+\.\d+\.\d+$/.test(input.sourceVersion),
-    `sourceVersion must be an exact marketplace version (got "${input.sourceVersion}"); resolve "latest" before building the body`,
+    `sourceVersion must be an exact image version (got "${input.sourceVersion}"); resolve "latest" before building the body`,
   );
   ensure(
     /^[a-z0-9]+$/.test(input.location),
@@ -141,6 +142,26 @@ function galleryDistributor(
   return d;
 }
 
+/**
+ * The build's base image at its exact version: a marketplace image (`PlatformImage`) or an Azure Compute
+ * Gallery image version (`SharedImageVersion`, `imageVersionId` = `<gallery image id>/versions/<version>`).
+ */
+function templateSource(def: ImageDefinition, exactVersion: string): ImageTemplateSourceUnion {
+  if (isGallerySource(def.source)) {
+    return {
+      type: 'SharedImageVersion',
+      imageVersionId: `${def.source.galleryImageId}/versions/${exactVersion}`,
+    };
+  }
+  return {
+    type: 'PlatformImage',
+    publisher: def.source.publisher,
+    offer: def.source.offer,
+    sku: def.source.sku,
+    version: exactVersion,
+  };
+}
+
 /** The body with everything except the distribution targets (identifies what goes into the image). */
 function imageContent(input: TemplateBodyInput): Omit<ImageTemplate, 'distribute'> {
   const def = input.definition;
@@ -159,13 +180,7 @@ function imageContent(input: TemplateBodyInput): Omit<ImageTemplate, 'distribute
     location: input.location,
     tags: artifactTags(input, manifestHash(manifest)),
     identity: { type: 'UserAssigned', userAssignedIdentities: { [input.builderIdentityId]: {} } },
-    source: {
-      type: 'PlatformImage',
-      publisher: def.source.publisher,
-      offer: def.source.offer,
-      sku: def.source.sku,
-      version: input.sourceVersion,
-    },
+    source: templateSource(def, input.sourceVersion),
     customize,
     validate: { continueDistributeOnFailure: false, sourceValidationOnly: false, inVMValidations },
     errorHandling: { onCustomizerError: 'cleanup', onValidationError: 'cleanup' },
