@@ -50,6 +50,34 @@ describe('SDK coverage of the emulated operations', () => {
     expect((await collect(ib.listRunOutputs(rg, name))).map((o) => o.artifactId)).toEqual([
       `/subscriptions/${h.emulator.subscriptionId}/resourceGroups/${h.appSettings.IMAGE_DESTINATION_RESOURCE_GROUP}/providers/Microsoft.Compute/images/img-${name}`,
     ]);
+    // Re-tagging the built image with its own source is fine; changing its source is refused, as Compute does.
+    const destRg = h.appSettings.IMAGE_DESTINATION_RESOURCE_GROUP!;
+    const built = await h.clients.compute.images.get(destRg, `img-${name}`);
+    const retagged = await h.clients.compute.images
+      .createOrUpdate(
+        destRg,
+        `img-${name}`,
+        {
+          location: built.location,
+          tags: { 'jumpbox-build-id': 'b1' },
+          storageProfile: built.storageProfile,
+        },
+        FAST,
+      )
+      .pollUntilDone();
+    expect(retagged.tags).toEqual({ 'jumpbox-build-id': 'b1' });
+    const moved = {
+      ...built.storageProfile!,
+      osDisk: {
+        ...built.storageProfile!.osDisk!,
+        blobUri: 'https://elsewhere.blob.core.windows.net/vhds/x.vhd',
+      },
+    };
+    await expect(
+      h.clients.compute.images
+        .createOrUpdate(destRg, `img-${name}`, { location: built.location, storageProfile: moved }, FAST)
+        .pollUntilDone(),
+    ).rejects.toMatchObject({ statusCode: 409, code: 'PropertyChangeNotAllowed' });
     const images = await collect(
       h.clients.compute.images.listByResourceGroup(h.appSettings.IMAGE_DESTINATION_RESOURCE_GROUP!),
     );

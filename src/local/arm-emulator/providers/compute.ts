@@ -135,6 +135,26 @@ export function putGalleryImageVersion(
   return body;
 }
 
+/** The source property a PUT would change on an existing image (Compute refuses that), if any. */
+export function changedImageSource(current: Json, next: Json): string | undefined {
+  const pick = (p: Json) => {
+    const os = ((p.storageProfile ?? {}) as Json).osDisk as Json | undefined;
+    return {
+      'sourceVirtualMachine.id': ((p.sourceVirtualMachine ?? {}) as Json).id,
+      'osDisk.blobUri': os?.blobUri,
+      'osDisk.managedDisk.id': ((os?.managedDisk ?? {}) as Json).id,
+      'osDisk.snapshot.id': ((os?.snapshot ?? {}) as Json).id,
+    };
+  };
+  const a = pick(current);
+  const b = pick(next);
+  for (const key of Object.keys(a) as (keyof typeof a)[]) {
+    if (b[key] !== undefined && String(b[key]).toLowerCase() !== String(a[key] ?? '').toLowerCase())
+      return key;
+  }
+  return undefined;
+}
+
 function getOrThrow(ctx: EmulatorContext, id: string, type: string, name: string, rg: string): Json {
   const r = ctx.store.get(id);
   if (!r) throw resourceNotFound(type, name, rg);
@@ -224,7 +244,28 @@ export const computeRoutes: readonly Route[] = [
     requireResourceGroup(ctx, sub!, rg!);
     const input = requireObjectBody(req);
     const id = imageId(sub!, rg!, name!);
-    const created = !ctx.store.has(id);
+    const existing = ctx.store.get(id);
+    if (existing) {
+      const changed = changedImageSource(
+        (existing.body.properties ?? {}) as Json,
+        (input.properties ?? {}) as Json,
+      );
+      if (changed) {
+        throw new ArmError(
+          409,
+          'PropertyChangeNotAllowed',
+          `Changing property '${changed}' is not allowed.`,
+          [
+            {
+              code: 'PropertyChangeNotAllowed',
+              message: `Changing property '${changed}' is not allowed.`,
+              target: changed,
+            },
+          ],
+        );
+      }
+    }
+    const created = !existing;
     const body = putManagedImage(
       ctx,
       id,
