@@ -1,0 +1,221 @@
+/**
+ * The build flow's logic on a deterministic fake driver: durable retries (transient only, with backoff),
+ * the finally-revoke on every path, deadline -> cancel -> TimedOut, cancel by event, bounded polling
+ * episodes. The end-to-end suites run the same flow on the local Durable host.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ClassifiedFailure } from '../../src/azure/errors.js';
+import { ACTIVITY, POLL_RUN_ORCHESTRATOR } from '../../src/orchestration/activity-names.js';
+import { buildFlow } from '../../src/orchestration/build-flow.js';
+import { type BuildInput, type BuildOutput, NOTIFY_ACTIVITY } from '../../src/orchestration/contracts.js';
+import { POLLS_PER_EPISODE, pollRunFlow } from '../../src/orchestration/poll-run.js';
+import { runFlow } from './fake-durable.js';
+
+const input: BuildInput = {
+  buildId: 'b1',
+  definition: 'aks-jumpbox',
+  trigger: 'http',
+  reason: 'test',
+  requestedBy: 'me',
+  force: true,
+  requestedAt: '2026-01-01T00:00:00.000Z',
+};
+
+const MIN = 60_000;
+
+interface World {
+  /** Run duration in minutes until Succeeded; undefined = never ends by itself. */
+  runMinutes?: number | undefined;
+  /** Failures returned by an activity, in order, before it succeeds. */
+  failures?: Partial<Record<string, ClassifiedFailure[]>>;
+  /** An activity that throws past its outcome wrapper (host-level failure). */
+  throwIn?: string;
+  cancelMinutes?: number;
+}
+
+function world(w: World) {
+  let runStart: number | undefined;
+  let cancelAt: number | undefined;
+  const attempts: Record<string, number> = {};
+  const handler = (name: string, _input: unknown, now: number): unknown => {
+    attempts[name] = (attempts[name] ?? 0) + 1;
+    const queued = w.failures?.[name];
+    if (queued && queued.length > 0) return { ok: false, failure: queued.shift() };
+    if (w.throwIn === name) throw new Error(`${name} crashed`);
+    const ok = (value: unknown) => ({ ok: true, value });
+    switch (name) {
+      case ACTIVITY.builderIdentity:
+        return ok({ id: '/id', principalId: 'p1', clientId: 'c1', created: false });
+      case ACTIVITY.sourceVersion:
+        return ok({ publisher: 'p', offer: 'o', sku: 's', version: '1.2.3' });
+      case ACTIVITY.deployTemplate:
+        return ok({
+          templateName: 'aks-jumpbox-abc',
+          action: 'create',
+          superseded: [],
+          archivedLogs: [],
+          deleted: [],
+          reason: 'new',
+          stagingResourceGroupId: '/rg',
+        });
+      case ACTIVITY.pollingPolicy:
+        return ok({
+          minIntervalSeconds: 30,
+          maxIntervalSeconds: 300,
+          expectedSeconds: 35 * 60,
+          deadlineSeconds: 105 * 60,
+          logLocation: 'https://a/c/aks-jumpbox/b1/',
+        });
+      case ACTIVITY.startRun:
+        runStart = now;
+        return ok({ startedAt: new Date(now).toISOString(), replacedImages: [] });
+      case ACTIVITY.cancelRun:
+        cancelAt ??= now;
+        return ok({ requested: true });
+      case ACTIVITY.runStatus: {
+        const t = now - runStart!;
+        if (cancelAt !== undefined) {
+          return ok({
+            runState: now - cancelAt >= 2 * MIN ? 'Canceled' : 'Canceling',
+            runSubState: 'Customizing',
+            artifactIds: [],
+          });
+        }
+        if (w.runMinutes !== undefined && t >= w.runMinutes * MIN) {
+          return ok({ runState: 'Succeeded', runSubState: 'Distributing', artifactIds: ['/images/img'] });
+        }
+        const sub = t < 5 * MIN ? 'Building' : t < 25 * MIN ? 'Customizing' : 'Distributing';
+        return ok({ runState: 'Running', runSubState: sub, artifactIds: [] });
+      }
+      case ACTIVITY.archiveLogs:
+        return ok({ logs: ['https://a/c/aks-jumpbox/b1/customization.log'], runGuids: ['g'] });
+      case ACTIVITY.revokeImageContributor:
+        return ok({ removed: ['/ra'], keptFor: [] });
+      default:
+        return ok({});
+    }
+  };
+  return { handler, attempts };
+}
+
+function drive(w: World, raise?: { name: string; atMs: number }) {
+  const { handler, attempts } = world(w);
+  const startMs = Date.UTC(2026, 0, 1);
+  const r = runFlow(buildFlow, input, {
+    activity: handler,
+    subFlows: { [POLL_RUN_ORCHESTRATOR]: pollRunFlow },
+    raise: raise ? { ...raise, atMs: startMs + raise.atMs } : undefined,
+    startMs,
+  });
+  const names = r.log.activities.map((a) => a.name);
+  return { ...r, output: r.output as BuildOutput, names, attempts };
+}
+
+describe('build flow on a fake driver', () => {
+  it('success: the steps in order, revoke after archive, image id and durations', () => {
+    const r = drive({ runMinutes: 40 });
+    expect(r.output).toMatchObject({
+      result: 'Succeeded',
+      imageId: '/images/img',
+      sourceImageVersion: '1.2.3',
+    });
+    const order = [
+      ACTIVITY.preflight,
+      ACTIVITY.builderIdentity,
+      ACTIVITY.persistentRoles,
+      ACTIVITY.sourceVersion,
+      ACTIVITY.deployTemplate,
+      ACTIVITY.grantImageContributor,
+      ACTIVITY.startRun,
+      ACTIVITY.archiveLogs,
+      ACTIVITY.revokeImageContributor,
+      ACTIVITY.tagImage,
+    ];
+    const firstIndex = order.map((n) => r.names.indexOf(n));
+    expect(firstIndex.every((i) => i >= 0)).toBe(true);
+    expect([...firstIndex].sort((a, b) => a - b)).toEqual(firstIndex);
+    expect(r.output.durations.run).toBeGreaterThanOrEqual(40 * 60);
+    expect(r.log.maxPollsPerSub).toBeLessThanOrEqual(POLLS_PER_EPISODE);
+  });
+
+  it('transient failures are retried after durable timers with growing backoff; the build succeeds', () => {
+    const t: ClassifiedFailure = { kind: 'transient', code: 'Http503', message: 'busy' };
+    const r = drive({
+      runMinutes: 40,
+      failures: { [ACTIVITY.deployTemplate]: [t, t, { ...t, retryAfterMs: 100_000 }] },
+    });
+    expect(r.output.result).toBe('Succeeded');
+    expect(r.attempts[ACTIVITY.deployTemplate]).toBe(4);
+    const at = r.log.activities.filter((a) => a.name === ACTIVITY.deployTemplate).map((a) => a.at);
+    expect(at.slice(1).map((x, i) => (x - at[i]!) / 1000)).toEqual([15, 30, 100]);
+  });
+
+  it('a permanent failure is not retried; nothing after it runs (no grant, no revoke needed)', () => {
+    const r = drive({
+      runMinutes: 40,
+      failures: {
+        [ACTIVITY.preflight]: [{ kind: 'permanent', code: 'PreflightFailed', message: 'subnet /29' }],
+      },
+    });
+    expect(r.output).toMatchObject({
+      result: 'Failed',
+      error: { code: 'PreflightFailed', message: 'subnet /29' },
+    });
+    expect(r.attempts[ACTIVITY.preflight]).toBe(1);
+    expect(r.names).not.toContain(ACTIVITY.grantImageContributor);
+    expect(r.names).not.toContain(ACTIVITY.startRun);
+  });
+
+  it('transient failures beyond the attempt limit fail the build, and the grant is still revoked', () => {
+    const t: ClassifiedFailure = { kind: 'transient', code: 'Http429', message: 'throttled' };
+    const r = drive({ runMinutes: 40, failures: { [ACTIVITY.startRun]: [t, t, t, t, t] } });
+    expect(r.output).toMatchObject({ result: 'Failed', error: { code: 'Http429' } });
+    expect(r.attempts[ACTIVITY.startRun]).toBe(5);
+    expect(r.names.at(-1)).not.toBe(ACTIVITY.grantImageContributor);
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+    expect(r.names).not.toContain(ACTIVITY.archiveLogs);
+  });
+
+  it('an unexpected (host-level) error after the grant still revokes it', () => {
+    const r = drive({ runMinutes: 40, throwIn: ACTIVITY.pollingPolicy });
+    expect(r.output).toMatchObject({ result: 'Failed', error: { code: 'ActivityFailed' } });
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+  });
+
+  it('deadline: a run that never ends is cancelled at buildTimeout + margin, TimedOut, logs archived, revoked', () => {
+    const r = drive({ runMinutes: undefined });
+    expect(r.output).toMatchObject({ result: 'TimedOut', error: { code: 'BuildTimedOut' } });
+    const cancel = r.log.activities.find((a) => a.name === ACTIVITY.cancelRun)!;
+    const start = r.log.activities.find((a) => a.name === ACTIVITY.startRun)!;
+    expect((cancel.at - start.at) / MIN).toBe(105);
+    expect(r.names.filter((n) => n === ACTIVITY.cancelRun)).toHaveLength(1);
+    expect(r.names).toContain(ACTIVITY.archiveLogs);
+    expect(r.names.slice(-2)).toEqual([ACTIVITY.recordBuild, NOTIFY_ACTIVITY]);
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+    // History stays bounded: few polling episodes, each at most POLLS_PER_EPISODE polls.
+    expect(r.log.maxPollsPerSub).toBeLessThanOrEqual(POLLS_PER_EPISODE);
+    expect(r.log.subOrchestrations.length).toBeLessThan(30);
+  });
+
+  it('cancel event during polling: the run is cancelled once, Canceled, logs archived, revoked', () => {
+    const r = drive({ runMinutes: 40 }, { name: 'cancel', atMs: 12 * MIN });
+    expect(r.output).toMatchObject({ result: 'Canceled', error: { code: 'CanceledByRequest' } });
+    const cancel = r.log.activities.find((a) => a.name === ACTIVITY.cancelRun)!;
+    expect(cancel.at - Date.UTC(2026, 0, 1)).toBe(12 * MIN);
+    expect(r.names.filter((n) => n === ACTIVITY.cancelRun)).toHaveLength(1);
+    expect(r.names).toContain(ACTIVITY.archiveLogs);
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+  });
+
+  it('polls follow the adaptive schedule: the first after 30% of the expected duration, none closer than 30 s', () => {
+    const r = drive({ runMinutes: 40 });
+    const start = r.log.activities.find((a) => a.name === ACTIVITY.startRun)!.at;
+    const polls = r.log.activities
+      .filter((a) => a.name === ACTIVITY.runStatus)
+      .map((a) => (a.at - start) / 1000);
+    expect(polls[0]).toBe(Math.ceil(35 * 60 * 0.3));
+    const gaps = polls.slice(1).map((p, i) => p - polls[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(300);
+  });
+});
