@@ -83,6 +83,15 @@ describe('replayEpisode', () => {
     ]);
   });
 
+  it('names a sub-orchestration started without an id "<executionId>:<sequence id>", as DurableTask.Core', () => {
+    const actions = [activity('a'), { actionType: ActionType.CallSubOrchestrator, functionName: 'child' }];
+    const events = [...started, history.taskScheduled(T0, 0, 'a', null), history.orchestratorStarted(T0)];
+    const done = [...events, history.taskCompleted(T0, 0, 1)];
+    expect(replayEpisode(actions, done, { ...opts, executionId: 'abc123' }).newItems).toEqual([
+      { kind: 'subOrchestration', id: 1, name: 'child', instanceId: 'abc123:1', input: undefined },
+    ]);
+  });
+
   it('splits long timers and numbers the segments', () => {
     const fireAt = T0.getTime() + 10 * 86_400_000;
     const r = replayEpisode([timerAt(fireAt)], started, opts);

@@ -401,6 +401,7 @@ export class DurableEngine {
     const check = checkEpisode(state?.actions?.[0] ?? [], full, inst.actionSignatures, {
       instanceId: inst.instanceId,
       parentInstanceId: inst.parent?.instanceId,
+      executionId: inst.executionId,
       functionExists: (name, kind) => this.byLowerName.get(name.toLowerCase())?.trigger === kind,
       maximumShortTimerMs: this.o.maximumShortTimerMs,
       longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,

@@ -65,6 +65,8 @@ export type ScheduledItem =
 
 export interface ShimOptions {
   readonly instanceId: string;
+  /** Used for a sub-orchestration started without an instance id: "<executionId>:<sequence id>", as DTFx. */
+  readonly executionId?: string | undefined;
   readonly parentInstanceId?: string | null | undefined;
   /** The extension refuses to schedule a function that is not registered (ThrowIfFunctionDoesNotExist). */
   readonly functionExists?: ((name: string, kind: 'activity' | 'orchestration') => boolean) | undefined;
@@ -268,7 +270,7 @@ export function replayEpisode(
         kind: 'subOrchestration',
         id,
         name: a.functionName ?? '',
-        instanceId: a.instanceId || `${options.instanceId}:${id.toString(16).padStart(4, '0')}`,
+        instanceId: a.instanceId || `${options.executionId ?? options.instanceId}:${id}`,
         input: a.input,
       }));
   };
