@@ -1,0 +1,201 @@
+/** Activities on their own against the ARM emulator and Azurite (real SDK clients). */
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { resolveBuilderIdentity } from '../../src/activities/builder-identity.js';
+import type { ActivityDeps } from '../../src/activities/deps.js';
+import { copyBlobServerSide, listRunFolders } from '../../src/activities/logs/archive-logs.js';
+import { assignRole, removeRoleAssignments } from '../../src/activities/roles/assign-role.js';
+import { roleAssignmentName } from '../../src/activities/roles/assignment-name.js';
+import {
+  grantImageContributor,
+  revokeImageContributor,
+} from '../../src/activities/roles/image-contributor.js';
+import { compareVersions, newestVersion, resolveSourceVersion } from '../../src/activities/source-version.js';
+import { planTemplate } from '../../src/activities/template/deploy-template.js';
+import { parseConfig } from '../../src/config.js';
+import { blobAccountUrl } from '../support/azurite.js';
+import { useEmulator } from '../support/emulator.js';
+
+const harness = useEmulator();
+let deps: ActivityDeps;
+const logs: string[] = [];
+beforeEach(() => {
+  const h = harness();
+  h.emulator.control.reset();
+  deps = {
+    config: parseConfig({ ...h.appSettings }),
+    clients: h.clients,
+    log: (m) => logs.push(m),
+    sleep: async () => {},
+    lroPollIntervalMs: 1,
+  };
+});
+
+describe('roles', () => {
+  it('grant is idempotent (same deterministic name; 409 RoleAssignmentExists under another name is success)', async () => {
+    const id = await resolveBuilderIdentity(deps);
+    const first = await grantImageContributor(deps, { principalId: id.principalId });
+    const again = await grantImageContributor(deps, { principalId: id.principalId });
+    expect(first.outcome).toBe('created');
+    expect(again.name).toBe(first.name);
+    const scope = first.scope;
+    // Another name holding the same triple: ARM answers 409 RoleAssignmentExists.
+    await harness().clients.authorization.roleAssignments.delete(scope, first.name);
+    await harness().clients.authorization.roleAssignments.create(
+      scope,
+      '5f0a7c0e-0000-4000-8000-000000000abc',
+      {
+        roleDefinitionId: deps.config.roles.imageContributor,
+        principalId: id.principalId,
+        principalType: 'ServicePrincipal',
+      },
+    );
+    const other = await assignRole(deps.clients, scope, id.principalId, deps.config.roles.imageContributor);
+    expect(other.outcome).toBe('existed');
+    // Revoke removes it whatever its name, and tolerates nothing left to remove.
+    const removed = await revokeImageContributor(deps, { principalId: id.principalId });
+    expect(removed.removed).toHaveLength(1);
+    expect((await revokeImageContributor(deps, { principalId: id.principalId })).removed).toEqual([]);
+    expect(
+      harness()
+        .emulator.state.roleAssignments()
+        .filter((a) => a.principalId === id.principalId && a.scope.toLowerCase() === scope.toLowerCase()),
+    ).toEqual([]);
+  });
+
+  it('assignments carry principalType ServicePrincipal and the deterministic name', async () => {
+    const id = await resolveBuilderIdentity(deps);
+    const r = await grantImageContributor(deps, { principalId: id.principalId });
+    expect(r.name).toBe(roleAssignmentName(r.scope, id.principalId, deps.config.roles.imageContributor));
+    const view = harness()
+      .emulator.state.roleAssignments()
+      .find((a) => a.name === r.name);
+    expect(view?.principalType).toBe('ServicePrincipal');
+    await removeRoleAssignments(deps.clients, r.scope, id.principalId, deps.config.roles.imageContributor);
+  });
+});
+
+describe('builder identity', () => {
+  it('reads the configured identity; a missing one is a permanent error naming the setting', async () => {
+    const id = await resolveBuilderIdentity(deps);
+    expect(id.principalId).toMatch(/^[0-9a-f-]{36}$/);
+    const missing = {
+      ...deps,
+      config: parseConfig({
+        ...harness().appSettings,
+        BUILDER_IDENTITY_ID: deps.config.builderIdentity.id.replace(/[^/]+$/, 'id-nope'),
+      }),
+    };
+    await expect(resolveBuilderIdentity(missing)).rejects.toMatchObject({
+      failure: { kind: 'permanent', code: 'BuilderIdentityNotFound' },
+    });
+    const create = {
+      ...deps,
+      config: parseConfig({
+        ...harness().appSettings,
+        BUILDER_IDENTITY_ID: missing.config.builderIdentity.id,
+        BUILDER_IDENTITY_CREATE: 'true',
+      }),
+    };
+    expect((await resolveBuilderIdentity(create)).created).toBe(true);
+  });
+});
+
+describe('source version', () => {
+  it('sorts numerically, not lexicographically (property)', () => {
+    expect(newestVersion(['24.04.9', '24.04.10', '24.04.202501140'])).toBe('24.04.202501140');
+    expect(newestVersion(['1.9.0', '1.10.0'])).toBe('1.10.0');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(99), fc.nat(99), fc.nat(999999)), { minLength: 1, maxLength: 20 }),
+        (parts) => {
+          const vs = parts.map((p) => p.join('.'));
+          const newest = newestVersion(vs)!;
+          for (const v of vs) expect(compareVersions(v, newest)).toBeLessThanOrEqual(0);
+        },
+      ),
+    );
+  });
+
+  it('resolves "latest" to the newest marketplace version, and checks a pinned one', async () => {
+    const h = harness();
+    h.emulator.control.publishImageVersion({
+      publisher: 'Canonical',
+      offer: 'ubuntu-24_04-lts',
+      sku: 'server',
+      version: '24.04.999999999',
+    });
+    const r = await resolveSourceVersion(deps, { definition: 'aks-jumpbox' });
+    expect(r.version).toBe('24.04.999999999');
+    const pinned = {
+      ...deps,
+      config: parseConfig({
+        ...h.appSettings,
+        IMAGE_DEFINITIONS: JSON.stringify([
+          {
+            name: 'aks-jumpbox',
+            source: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: '24.04.1' },
+          },
+        ]),
+      }),
+    };
+    await expect(resolveSourceVersion(pinned, { definition: 'aks-jumpbox' })).rejects.toMatchObject({
+      failure: { code: 'SourceImageVersionNotFound' },
+    });
+  });
+});
+
+describe('template plan (read-only)', () => {
+  it('plans a create for a first template, and names it by content hash', async () => {
+    const id = await resolveBuilderIdentity(deps);
+    const plan = await planTemplate(deps, {
+      definition: 'aks-jumpbox',
+      buildId: 'b',
+      sourceVersion: '24.04.202501140',
+      builderIdentityId: id.id,
+    });
+    expect(plan).toMatchObject({ action: 'create', superseded: [] });
+    expect(plan.templateName).toMatch(/^aks-jumpbox-[0-9a-f]{12}$/);
+    const other = await planTemplate(deps, {
+      definition: 'aks-jumpbox',
+      buildId: 'b',
+      sourceVersion: '24.04.202501150',
+      builderIdentityId: id.id,
+    });
+    expect(other.templateName).not.toBe(plan.templateName);
+    expect(
+      harness()
+        .emulator.state.requests()
+        .filter((r) => r.request.method !== 'GET'),
+    ).toEqual([]);
+  });
+});
+
+describe('log archive copy', () => {
+  it('copies server-side with metadata, in blocks, and lists run folders newest first', async () => {
+    const h = harness();
+    const src = h.clients.blobService(blobAccountUrl('aibstaging3')).getContainerClient(`pl${Date.now()}`);
+    await src.create({ access: 'blob' });
+    const body = 'line of a packer log\n'.repeat(5000);
+    await src.getBlockBlobClient('run-a/customization.log').upload(body, body.length);
+    await new Promise((r) => setTimeout(r, 1100));
+    await src.getBlockBlobClient('run-b/customization.log').upload('b', 1);
+    await src.getBlockBlobClient('run-b/other.txt').upload('x', 1);
+    const folders = await listRunFolders(src);
+    expect(folders.map((f) => f.runGuid)).toEqual(['run-b', 'run-a']);
+    expect(folders[0]!.files.map((f) => f.name)).toEqual(['customization.log']);
+    const dst = h.clients.blobService(blobAccountUrl()).getContainerClient(`arch${Date.now()}`);
+    await dst.create();
+    const url = await copyBlobServerSide(
+      h.clients,
+      src.getBlockBlobClient('run-a/customization.log').url,
+      body.length,
+      dst.getBlockBlobClient('d/b/customization.log'),
+      { definition: 'd', buildid: 'b' },
+    );
+    expect(url).toContain('/d/b/customization.log');
+    const props = await dst.getBlockBlobClient('d/b/customization.log').getProperties();
+    expect(props.metadata).toEqual({ definition: 'd', buildid: 'b' });
+    expect((await dst.getBlockBlobClient('d/b/customization.log').downloadToBuffer()).toString()).toBe(body);
+  });
+});
