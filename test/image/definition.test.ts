@@ -14,7 +14,8 @@ import {
   pinnedSha256,
   resolveManifest,
 } from '../../src/image/tools-manifest.js';
-import { SUB, VNET } from './support/examples.js';
+import { sourceOf } from '../../src/triggers/definition-source.js';
+import { SOURCE_GALLERY_IMAGE, SUB, VNET } from './support/examples.js';
 
 function issues(input: unknown): Array<{ path: string; message: string }> {
   const r = imageDefinitionSchema.safeParse(input);
@@ -59,6 +60,81 @@ describe('image definition schema', () => {
       'source.offer',
     );
     expect(issues({ name: 'jb1', source: { version: '24.04' } })[0]?.path).toBe('source.version');
+  });
+
+  it('accepts a gallery source (version "latest" by default, or pinned) that the triggers read as a gallery source', () => {
+    const latest = parseImageDefinition({ name: 'jb1', source: { galleryImageId: SOURCE_GALLERY_IMAGE } });
+    expect(latest.source).toEqual({ galleryImageId: SOURCE_GALLERY_IMAGE, version: 'latest' });
+    expect(sourceOf(latest)).toEqual({
+      kind: 'gallery',
+      galleryImageId: SOURCE_GALLERY_IMAGE,
+      version: 'latest',
+    });
+    const pinned = parseImageDefinition({
+      name: 'jb1',
+      source: { galleryImageId: SOURCE_GALLERY_IMAGE, version: '1.0.10' },
+    });
+    expect(sourceOf(pinned)).toEqual({
+      kind: 'gallery',
+      galleryImageId: SOURCE_GALLERY_IMAGE,
+      version: '1.0.10',
+    });
+    expect(sourceOf(parseImageDefinition({ name: 'jb1' }))?.kind).toBe('marketplace');
+  });
+
+  it('rejects a bad gallery source naming the field and the fix', () => {
+    expect(
+      issues({ name: 'jb1', source: { galleryImageId: `${SOURCE_GALLERY_IMAGE}/versions/1.0.0` } }),
+    ).toEqual([
+      { path: 'source.galleryImageId', message: expect.stringMatching(/put the version in source\.version/) },
+    ]);
+    const managedImage = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/images/img`;
+    expect(issues({ name: 'jb1', source: { galleryImageId: managedImage } })[0]?.path).toBe(
+      'source.galleryImageId',
+    );
+    for (const version of ['1.0', '1.0.0.0', 'v1.0.0', 'Latest-ish', '24.04.202501140x']) {
+      expect(issues({ name: 'jb1', source: { galleryImageId: SOURCE_GALLERY_IMAGE, version } })).toEqual([
+        { path: 'source.version', message: expect.stringMatching(/Major\.Minor\.Patch/) },
+      ]);
+    }
+    expect(
+      issues({ name: 'jb1', source: { galleryImageId: SOURCE_GALLERY_IMAGE, offer: 'ubuntu-24_04-lts' } }),
+    ).toEqual([
+      { path: 'source', message: expect.stringMatching(/"offer".*only galleryImageId and version/) },
+    ]);
+    expect(issues({ name: 'jb1', source: { galleryImageId: 42 } })[0]?.path).toBe('source.galleryImageId');
+  });
+
+  it('property: a gallery source is accepted exactly when the id is a gallery image id and the version is latest or x.y.z', () => {
+    const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/);
+    const idArb = fc.oneof(
+      fc
+        .tuple(segment, segment, segment)
+        .map(
+          ([rg, g, i]) =>
+            `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/${g.replace(/-/g, '_')}/images/${i}`,
+        ),
+      fc.string({ maxLength: 60 }),
+    );
+    const versionArb = fc.oneof(
+      fc.constant('latest'),
+      fc.tuple(fc.nat(99999), fc.nat(99999), fc.nat(99999)).map(([a, b, c]) => `${a}.${b}.${c}`),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(idArb, versionArb, (galleryImageId, version) => {
+        const found = issues({ name: 'jb1', source: { galleryImageId, version } });
+        const idOk =
+          /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Compute\/galleries\/[\w.]{1,80}\/images\/[-\w.]{1,80}$/i.test(
+            galleryImageId,
+          );
+        const versionOk = /^(latest|\d{1,10}\.\d{1,10}\.\d{1,10})$/.test(version);
+        expect(found.some((i) => i.path === 'source.galleryImageId')).toBe(!idOk);
+        expect(found.some((i) => i.path === 'source.version')).toBe(!versionOk);
+        expect(found.every((i) => i.path.startsWith('source.'))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('isolated builds: no proxy VM size, and the ACI subnet on the build subnet vnet', () => {

@@ -17,7 +17,13 @@ import {
   toArmRequestBody,
 } from '../../src/image/template-body.js';
 import { manifestHash } from '../../src/image/tools-manifest.js';
-import { defaultDefinition, galleryIsolatedDefinition, inputFor } from './support/examples.js';
+import {
+  defaultDefinition,
+  galleryIsolatedDefinition,
+  gallerySourceDefinition,
+  inputFor,
+  SOURCE_GALLERY_IMAGE,
+} from './support/examples.js';
 import { SwaggerValidator } from './support/swagger-validate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,6 +68,54 @@ describe('template body golden files', () => {
       }
     });
   }
+});
+
+describe('gallery image source', () => {
+  const input = inputFor(gallerySourceDefinition, { sourceVersion: '1.0.10' });
+
+  it('ARM request body and template name match the golden file', () => {
+    const body = buildTemplateBody(input);
+    expectGolden(
+      'template-gallery-source.json',
+      `${JSON.stringify({ name: templateNameFor(body), body: toArmRequestBody(body) }, null, 2)}\n`,
+    );
+  });
+
+  it('uses a SharedImageVersion source pinned to the exact version, tagged with that version', () => {
+    const body = buildTemplateBody(input);
+    expect(body.source).toEqual({
+      type: 'SharedImageVersion',
+      imageVersionId: `${SOURCE_GALLERY_IMAGE}/versions/1.0.10`,
+    });
+    expect(body.tags?.[TAG.sourceVersion]).toBe('1.0.10');
+    expect(body.distribute?.[0]?.artifactTags?.[TAG.sourceVersion]).toBe('1.0.10');
+    expect(() => buildTemplateBody({ ...input, sourceVersion: 'latest' })).toThrow(/sourceVersion/);
+  });
+
+  it('the same scripts and settings as a marketplace build; only the source differs', () => {
+    const gallery = toArmRequestBody(buildTemplateBody(input)) as { properties: Record<string, unknown> };
+    const marketplace = toArmRequestBody(
+      buildTemplateBody(
+        inputFor(parseImageDefinition({ name: gallerySourceDefinition.name }), { sourceVersion: '1.0.10' }),
+      ),
+    ) as { properties: Record<string, unknown> };
+    const { source: _g, distribute: _gd, ...galleryRest } = gallery.properties;
+    const { source: _m, distribute: _md, ...marketplaceRest } = marketplace.properties;
+    expect(galleryRest).toEqual(marketplaceRest);
+  });
+
+  it('property: each exact version gives its own image version id and its own template name', () => {
+    const version = fc.tuple(fc.nat(9999), fc.nat(9999), fc.nat(9999)).map(([a, b, c]) => `${a}.${b}.${c}`);
+    fc.assert(
+      fc.property(version, version, (a, b) => {
+        const ba = buildTemplateBody(inputFor(gallerySourceDefinition, { sourceVersion: a }));
+        const bb = buildTemplateBody(inputFor(gallerySourceDefinition, { sourceVersion: b }));
+        expect(ba.source).toMatchObject({ imageVersionId: `${SOURCE_GALLERY_IMAGE}/versions/${a}` });
+        expect(templateNameFor(ba) === templateNameFor(bb)).toBe(a === b);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
 
 describe('template body content', () => {
@@ -232,6 +286,19 @@ describe.skipIf(specFile === undefined)('ImageTemplate schema (imagebuilder 2025
     });
   }
 
+  it('gallery source: the ARM request body validates against ImageTemplate (SharedImageVersion)', () => {
+    const body = toArmRequestBody(
+      buildTemplateBody(inputFor(gallerySourceDefinition, { sourceVersion: '1.0.10' })),
+    );
+    expect(validator.validate('ImageTemplate', body)).toEqual([]);
+    const broken = structuredClone(body) as { properties: { source: Record<string, unknown> } };
+    delete broken.properties.source.imageVersionId;
+    broken.properties.source.exactVersion = '1.0.10';
+    const errors = validator.validate('ImageTemplate', broken).join('\n');
+    expect(errors).toMatch(/imageVersionId: required/);
+    expect(errors).toMatch(/exactVersion: read-only/);
+  });
+
   it('the validator catches a typo, a wrong enum, a missing required field and a read-only field', () => {
     const body = toArmRequestBody(buildTemplateBody(inputFor(galleryIsolatedDefinition))) as {
       properties: Record<string, unknown> & { distribute: Array<Record<string, unknown>> };
@@ -252,7 +319,7 @@ describe.skipIf(specFile === undefined)('ImageTemplate schema (imagebuilder 2025
     const sdk = (await import(
       join(here, '../../node_modules/@azure/arm-imagebuilder/dist/esm/models/models.js')
     )) as { imageTemplateSerializer: (m: unknown) => unknown };
-    for (const [, def] of cases) {
+    for (const def of [...cases.map(([, d]) => d), gallerySourceDefinition]) {
       const body = buildTemplateBody(inputFor(def));
       expect(JSON.parse(canonicalJson(sdk.imageTemplateSerializer(body)))).toEqual(toArmRequestBody(body));
     }

@@ -51,3 +51,12 @@ export function inputFor(
     ...overrides,
   };
 }
+
+/** The source gallery image of galleryDefinition (a team's golden Ubuntu image). */
+export const SOURCE_GALLERY_IMAGE = `/subscriptions/${SUB}/resourceGroups/rg-golden/providers/Microsoft.Compute/galleries/galGolden/images/ubuntu-24-hardened`;
+
+/** Built from an Azure Compute Gallery image (newest version not excluded from latest), to a managed image. */
+export const gallerySourceDefinition: ImageDefinition = parseImageDefinition({
+  name: 'aks-jumpbox-golden',
+  source: { galleryImageId: SOURCE_GALLERY_IMAGE },
+});
