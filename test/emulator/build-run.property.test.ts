@@ -8,7 +8,7 @@ import {
   subStateAt,
   timeoutMsOf,
 } from '../../src/local/arm-emulator/aib/build-run.js';
-import { compareVersions, newestVersion } from '../../src/local/arm-emulator/aib/image-templates.js';
+import { compareVersions, newestVersion } from '../../src/local/arm-emulator/aib/versions.js';
 import type { BuildOutcome, PhaseDurations } from '../../src/local/arm-emulator/context.js';
 import { parseAssignmentFilter } from '../../src/local/arm-emulator/providers/authorization.js';
 import { orderVersions } from '../../src/local/arm-emulator/providers/compute.js';

@@ -12,7 +12,8 @@ import type { Scenario } from '../scenarios/types.js';
 import { LocalTestCredential } from '../test-credential.js';
 import type { LocalCertificate } from '../tls.js';
 import { BuildLogWriter } from './aib/build-logs.js';
-import { ImageBuilderService, imageBuilderRoutes } from './aib/image-templates.js';
+import { ImageBuilderService } from './aib/image-templates.js';
+import { imageBuilderRoutes } from './aib/routes.js';
 import {
   type BuildBehaviour,
   DEFAULT_BUILD_BEHAVIOUR,

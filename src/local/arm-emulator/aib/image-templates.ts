@@ -11,80 +11,41 @@ import type { AsyncOperation, OperationError, OperationOutcome } from '../operat
 import {
   acceptedResponse,
   asyncPutResponse,
-  listBody,
   normalizeLocation,
   provisioningOperation,
-  RESOURCE_GROUP_TYPE,
   requireObjectBody,
   requireResourceGroup,
-  requireSubscription,
   resourceGroupId,
   tagsOf,
 } from '../providers/common.js';
-import {
-  GALLERY_IMAGE_VERSION_TYPE,
-  imageId as managedImageId,
-  putGalleryImageVersion,
-  putManagedImage,
-} from '../providers/compute.js';
 import { IDENTITY_TYPE } from '../providers/msi.js';
 import { SUBNET_TYPE } from '../providers/network.js';
 import { deleteResourceGroupContents, putResourceGroup } from '../providers/resources.js';
-import { putStagingStorageAccount, STORAGE_ACCOUNT_TYPE, storageAccountId } from '../providers/storage.js';
+import { putStagingStorageAccount, storageAccountId } from '../providers/storage.js';
 import { hasPermission } from '../rbac.js';
-import { type Route, route } from '../router.js';
 import type { Json } from '../store.js';
 import { customizationLog, LOG_CONTAINER, type LogContext, validationLog } from './build-logs.js';
 import {
   displayedState,
   planRun,
   type RunEvent,
-  type RunPlan,
   type RunState,
   type RunSubState,
   runEvents,
   timeoutMsOf,
 } from './build-run.js';
+import { distributeArtifacts } from './distribution.js';
 import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
+import {
+  IMAGE_BUILDER_NAMESPACE,
+  NETWORK_JOIN_ACTION,
+  type RunRecord,
+  TEMPLATE_TYPE,
+  type TemplateRecord,
+} from './types.js';
+import { newestVersion } from './versions.js';
 
-export const TEMPLATE_TYPE = 'Microsoft.VirtualMachineImages/imageTemplates';
-const NS = 'Microsoft.VirtualMachineImages';
-export const NETWORK_JOIN_ACTION = 'Microsoft.Network/virtualNetworks/subnets/join/action';
-export const IMAGE_WRITE_ACTION = 'Microsoft.Compute/images/write';
-export const GALLERY_VERSION_WRITE_ACTION = 'Microsoft.Compute/galleries/images/versions/write';
-
-export interface RunRecord {
-  readonly guid: string;
-  readonly plan: RunPlan;
-  readonly continueOnValidationFailure: boolean;
-  readonly exactVersion: string | undefined;
-  readonly op: AsyncOperation;
-  /** Events already applied. */
-  applied: number;
-  validationFailed: boolean;
-  finished?: { runState: RunState; runSubState: RunSubState; endMs: number; message: string };
-  cancelOp?: AsyncOperation;
-}
-
-export interface TemplateRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly resourceGroup: string;
-  readonly location: string;
-  request: Json;
-  canonical: string;
-  identity: { id: string; principalId: string; clientId: string };
-  readonly staging: { resourceGroup: string; createdGroup: boolean; account: string };
-  provisioningState: 'Creating' | 'Succeeded' | 'Failed';
-  provisioningError?: { provisioningErrorCode: string; message: string };
-  createOp: AsyncOperation;
-  tags: Record<string, string> | undefined;
-  run?: RunRecord;
-  readonly runs: RunRecord[];
-  readonly runOutputs: Map<string, Json>;
-}
-
-export type BuildEventListener = (template: TemplateRecord, run: RunRecord) => void;
+const NS = IMAGE_BUILDER_NAMESPACE;
 
 export class ImageBuilderService {
   private readonly templates = new Map<string, TemplateRecord>();
@@ -589,125 +550,18 @@ export class ImageBuilderService {
     }
   }
 
-  /** Distribution, at the very end: checks the template identity's rights on each target, as AIB does. */
   private distribute(t: TemplateRecord, run: RunRecord, atMs: number): void {
-    const ctx = this.ctx;
-    const distributors = ((t.request.properties as Json).distribute ?? []) as Json[];
-    const failures: string[] = [];
-    const principal = { objectId: t.identity.principalId, clientId: t.identity.clientId };
-    for (const d of distributors) {
-      const runOutputName = String(d.runOutputName);
-      let artifact: { artifactId?: string; artifactUri?: string } | undefined;
-      if (d.type === 'ManagedImage') {
-        const id = String(d.imageId);
-        const rg = id.split('/')[4]!;
-        if (!ctx.store.has(resourceGroupId(ctx.subscriptionId, rg))) {
-          failures.push(`Resource group '${rg}' could not be found (distributing to ${id}).`);
-        } else if (!hasPermission(ctx.store, principal.objectId, IMAGE_WRITE_ACTION, id)) {
-          failures.push(
-            `AuthorizationFailed: ${authorizationFailedMessage(principal, IMAGE_WRITE_ACTION, id)}`,
-          );
-        } else if (ctx.store.has(id)) {
-          failures.push(
-            `[Distribute ${distributors.indexOf(d)}] Error creating managed image '${id}': the image already exists and the source of an existing image cannot be changed (PropertyChangeNotAllowed). Delete the image or distribute to a new image name.`,
-          );
-        } else {
-          const image = putManagedImage(
-            ctx,
-            managedImageId(ctx.subscriptionId, rg, id.split('/').at(-1)!),
-            normalizeLocation(String(d.location)),
-            (d.artifactTags as Record<string, string> | undefined) ?? undefined,
-            {
-              storageProfile: {
-                osDisk: {
-                  osType: 'Linux',
-                  osState: 'Generalized',
-                  caching: 'ReadWrite',
-                  storageAccountType: 'Standard_LRS',
-                  diskSizeGB: 64,
-                  blobUri: `${ctx.blobAccountUrl(t.staging.account)}/vhds/${run.guid}.vhd`,
-                },
-                dataDisks: [],
-                zoneResilient: false,
-              },
-            },
-          );
-          artifact = { artifactId: String(image.id) };
-        }
-      } else if (d.type === 'SharedImage') {
-        const explicit = /^(.*\/images\/[^/]+)\/versions\/([^/]+)$/i.exec(String(d.galleryImageId));
-        const galleryImageId = explicit ? explicit[1]! : String(d.galleryImageId);
-        const definition = ctx.store.get(galleryImageId);
-        const version = explicit
-          ? explicit[2]!
-          : definition
-            ? nextGalleryVersion(ctx, galleryImageId, d, run.exactVersion)
-            : '0.0.1';
-        const versionId = `${galleryImageId}/versions/${version}`;
-        if (!definition) {
-          failures.push(`The gallery image definition '${galleryImageId}' was not found.`);
-        } else if (ctx.store.has(versionId)) {
-          failures.push(
-            `The gallery image version '${versionId}' already exists; image version ids must be distinct.`,
-          );
-        } else if (!hasPermission(ctx.store, principal.objectId, GALLERY_VERSION_WRITE_ACTION, versionId)) {
-          failures.push(
-            `AuthorizationFailed: ${authorizationFailedMessage(principal, GALLERY_VERSION_WRITE_ACTION, versionId)}`,
-          );
-        } else {
-          const regions = Array.isArray(d.targetRegions) ? (d.targetRegions as Json[]) : [];
-          putGalleryImageVersion(
-            ctx,
-            versionId,
-            String(definition.body.location),
-            (d.artifactTags as Record<string, string> | undefined) ?? undefined,
-            {
-              publishingProfile: {
-                targetRegions:
-                  regions.length > 0
-                    ? regions.map((r) => ({
-                        name: String(r.name),
-                        regionalReplicaCount: Number(r.replicaCount ?? 1),
-                        storageAccountType: String(r.storageAccountType ?? 'Standard_LRS'),
-                      }))
-                    : [
-                        {
-                          name: String(definition.body.location),
-                          regionalReplicaCount: 1,
-                          storageAccountType: 'Standard_LRS',
-                        },
-                      ],
-                replicaCount: 1,
-                excludeFromLatest: d.excludeFromLatest === true,
-                publishedDate: new Date(atMs).toISOString(),
-                storageAccountType: 'Standard_LRS',
-              },
-            },
-          );
-          artifact = { artifactId: versionId };
-        }
-      } else {
-        artifact = { artifactUri: `${ctx.blobAccountUrl(t.staging.account)}/vhds/${run.guid}.vhd` };
-      }
-      if (artifact) {
-        t.runOutputs.set(runOutputName.toLowerCase(), {
-          id: `${t.id}/runOutputs/${runOutputName}`,
-          name: runOutputName,
-          type: `${TEMPLATE_TYPE}/runOutputs`,
-          properties: { ...artifact, provisioningState: 'Succeeded' },
-        });
-      }
-    }
+    const { failures, total } = distributeArtifacts(this.ctx, t, run, atMs);
     if (failures.length === 0) {
       this.finish(run, run.validationFailed ? 'PartiallySucceeded' : 'Succeeded', 'Distributing', atMs, '');
       return;
     }
-    const message = `Failed in distributing ${failures.length} images out of total ${distributors.length}: ${failures
+    const message = `Failed in distributing ${failures.length} images out of total ${total}: ${failures
       .map((f, i) => `{[Error ${i}] ${f}}`)
       .join(' ')}`;
     this.finish(
       run,
-      failures.length < distributors.length ? 'PartiallySucceeded' : 'Failed',
+      failures.length < total ? 'PartiallySucceeded' : 'Failed',
       'Distributing',
       atMs,
       message,
@@ -723,72 +577,3 @@ function runOutcome(run: RunRecord | undefined): OperationOutcome | undefined {
     return { status: 'Canceled', error: { code: 'OperationCanceled', message: f.message } };
   return { status: 'Failed', error: { code: 'ImageBuildFailed', message: f.message } };
 }
-
-/** The newest version by numeric comparison of dotted parts (what "latest" means to AIB). */
-export function newestVersion(versions: readonly string[]): string | undefined {
-  return [...versions].sort(compareVersions).at(-1);
-}
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10));
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10));
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-function nextGalleryVersion(
-  ctx: EmulatorContext,
-  galleryImageId: string,
-  d: Json,
-  exactVersion: string | undefined,
-): string {
-  const versioning = (d.versioning ?? {}) as Json;
-  if (versioning.scheme === 'Source' && exactVersion) return exactVersion.split('.').slice(0, 3).join('.');
-  const existing = ctx.store.list(GALLERY_IMAGE_VERSION_TYPE, galleryImageId).map((r) => String(r.body.name));
-  const major = typeof versioning.major === 'number' && versioning.major >= 0 ? versioning.major : undefined;
-  const candidates = existing.filter((v) => major === undefined || Number(v.split('.')[0]) === major);
-  const newest = newestVersion(candidates);
-  if (!newest) return `${major ?? 0}.0.1`;
-  const [ma, mi, pa] = newest.split('.').map(Number);
-  return `${ma}.${mi}.${(pa ?? 0) + 1}`;
-}
-
-const BASE = `/subscriptions/{}/resourceGroups/{}/providers/${NS}/imageTemplates`;
-
-export function imageBuilderRoutes(service: ImageBuilderService): Route[] {
-  return [
-    route('GET', `/subscriptions/{}/providers/${NS}/imageTemplates`, (ctx, _req, [sub]) => {
-      requireSubscription(ctx, sub!);
-      return { status: 200, body: listBody(service.records().map((t) => service.view(t))) };
-    }),
-    route('GET', BASE, (ctx, _req, [sub, rg]) => {
-      requireResourceGroup(ctx, sub!, rg!);
-      const items = service.records().filter((t) => t.resourceGroup.toLowerCase() === rg!.toLowerCase());
-      return { status: 200, body: listBody(items.map((t) => service.view(t))) };
-    }),
-    route('GET', `${BASE}/{}`, (_ctx, _req, [sub, rg, name]) => ({
-      status: 200,
-      body: service.view(service.getTemplate(sub!, rg!, name!)),
-    })),
-    route('PUT', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.put(req, sub!, rg!, name!)),
-    route('PATCH', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.patch(req, sub!, rg!, name!)),
-    route('DELETE', `${BASE}/{}`, (_ctx, req, [sub, rg, name]) => service.delete(req, sub!, rg!, name!)),
-    route('POST', `${BASE}/{}/run`, (_ctx, req, [sub, rg, name]) => service.run(req, sub!, rg!, name!)),
-    route('POST', `${BASE}/{}/cancel`, (_ctx, req, [sub, rg, name]) => service.cancel(req, sub!, rg!, name!)),
-    route('GET', `${BASE}/{}/runOutputs`, (_ctx, _req, [sub, rg, name]) => {
-      const t = service.getTemplate(sub!, rg!, name!);
-      return { status: 200, body: listBody([...t.runOutputs.values()]) };
-    }),
-    route('GET', `${BASE}/{}/runOutputs/{}`, (_ctx, _req, [sub, rg, name, output]) => {
-      const t = service.getTemplate(sub!, rg!, name!);
-      const o = t.runOutputs.get(output!.toLowerCase());
-      if (!o) throw resourceNotFound(`${TEMPLATE_TYPE}/runOutputs`, `${name}/${output}`, rg);
-      return { status: 200, body: o };
-    }),
-  ];
-}
-
-export { RESOURCE_GROUP_TYPE, STORAGE_ACCOUNT_TYPE };

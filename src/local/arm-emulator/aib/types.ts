@@ -1,0 +1,41 @@
+/** The state the Image Builder emulation keeps per template and per run, and the names it checks. */
+import type { AsyncOperation } from '../operations.js';
+import type { Json } from '../store.js';
+import type { RunPlan, RunState, RunSubState } from './build-run.js';
+
+export const TEMPLATE_TYPE = 'Microsoft.VirtualMachineImages/imageTemplates';
+export const IMAGE_BUILDER_NAMESPACE = 'Microsoft.VirtualMachineImages';
+export const NETWORK_JOIN_ACTION = 'Microsoft.Network/virtualNetworks/subnets/join/action';
+export const IMAGE_WRITE_ACTION = 'Microsoft.Compute/images/write';
+export const GALLERY_VERSION_WRITE_ACTION = 'Microsoft.Compute/galleries/images/versions/write';
+
+export interface RunRecord {
+  readonly guid: string;
+  readonly plan: RunPlan;
+  readonly continueOnValidationFailure: boolean;
+  readonly exactVersion: string | undefined;
+  readonly op: AsyncOperation;
+  /** Events already applied. */
+  applied: number;
+  validationFailed: boolean;
+  finished?: { runState: RunState; runSubState: RunSubState; endMs: number; message: string };
+  cancelOp?: AsyncOperation;
+}
+
+export interface TemplateRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+  request: Json;
+  canonical: string;
+  identity: { id: string; principalId: string; clientId: string };
+  readonly staging: { resourceGroup: string; createdGroup: boolean; account: string };
+  provisioningState: 'Creating' | 'Succeeded' | 'Failed';
+  provisioningError?: { provisioningErrorCode: string; message: string };
+  createOp: AsyncOperation;
+  tags: Record<string, string> | undefined;
+  run?: RunRecord;
+  readonly runs: RunRecord[];
+  readonly runOutputs: Map<string, Json>;
+}
