@@ -24,3 +24,20 @@ it('waits real time for a durable timer in scaled mode and fires it at its virtu
   const fired = events.find((e) => e.EventType === 11)!;
   expect(Date.parse(fired.Timestamp)).toBeGreaterThanOrEqual(Date.parse(fired.FireAt!));
 });
+
+it('fires a timer trigger on real time after the clock switches from manual to scaled mode', async () => {
+  clock.setScale(undefined);
+  clock.advanceTo(START + 3 * 3_600_000 - 1000);
+  await host.settle();
+  expect(await host.listInstances({ instanceIdPrefix: 'nightly-' })).toEqual([]);
+  clock.setScale(1200); // the remaining virtual second passes in about a real millisecond
+  const deadline = Date.now() + 3000;
+  while ((await host.listInstances({ instanceIdPrefix: 'nightly-' })).length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const started = await host.listInstances({ instanceIdPrefix: 'nightly-' });
+  expect(started).toHaveLength(1);
+  expect((await host.waitForInstance(started[0]!.instanceId, { timeoutMs: 3000 })).output).toEqual([
+    'Hello on time',
+  ]);
+});

@@ -185,8 +185,13 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
       );
   };
   const unsubscribeClock = clock.onAdvance(() => engine.kick());
-  const scaledTick = clock.isManual ? undefined : setInterval(() => engine.kick(), 100);
-  scaledTick?.unref();
+  // Real-time pulse for scaled mode (the clock may switch modes at run time): due timers and triggers.
+  const scaledTick = setInterval(() => {
+    if (clock.isManual) return;
+    engine.kick();
+    timers.check();
+  }, 100);
+  scaledTick.unref();
   timers.start();
   engine.start();
 
@@ -284,7 +289,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
     async stop() {
       timers.stop();
       unsubscribeClock();
-      if (scaledTick) clearInterval(scaledTick);
+      clearInterval(scaledTick);
       await engine.stop();
       await front.close();
       store.close();

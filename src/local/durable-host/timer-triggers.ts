@@ -23,8 +23,10 @@ interface TimerState {
   next: number;
 }
 
-/** A fire is past due when it runs more than this long after its scheduled time. */
+/** A fire is past due when it runs more than this long (virtual) after its scheduled time... */
 const PAST_DUE_MS = 60_000;
+/** ...or, in scaled mode, more than this much real time late (the real-time pulse is not a missed run). */
+const PAST_DUE_REAL_MS = 500;
 
 export class TimerTriggerScheduler {
   private readonly timers: TimerState[] = [];
@@ -73,12 +75,17 @@ export class TimerTriggerScheduler {
       if (t.next <= now) {
         const scheduledFor = t.next;
         t.next = t.schedule.next(now);
-        this.fireNow(t, now, t.next, now - scheduledFor > PAST_DUE_MS);
+        this.fireNow(t, now, t.next, now - scheduledFor > this.pastDueAfterMs());
         // ScheduleStatus.Last is the occurrence that ran (its scheduled time), as the Functions host keeps it.
         t.last = scheduledFor;
       }
     }
     this.armRealTimeout();
+  }
+
+  private pastDueAfterMs(): number {
+    const scale = this.clock.scale;
+    return scale === undefined ? PAST_DUE_MS : Math.max(PAST_DUE_MS, PAST_DUE_REAL_MS * scale);
   }
 
   private fireNow(t: TimerState, now: number, next: number, pastDue = false): void {
