@@ -246,6 +246,19 @@ describe('Image Builder behaviour (real SDK clients)', () => {
     ))
       versions.push(v.name!);
     expect(versions.sort()).toEqual(['1.0.1', '1.0.2']);
+    // Without the gallery version write permission the run fails at Distributing, naming the action.
+    const denied = await createTemplate(
+      h,
+      { distribute: [{ type: 'SharedImage', runOutputName: 'gallery', galleryImageId } as never] },
+      { imageContributor: false },
+    );
+    await ib.run(denied.rg, denied.name, FAST).submitted();
+    const failed = await pollUntilTerminal(h, denied.rg, denied.name);
+    expect(failed.seen.at(-1)).toBe('Failed/Distributing');
+    expect(failed.template.lastRunStatus?.message).toContain(
+      'Microsoft.Compute/galleries/images/versions/write',
+    );
+    expect(failed.template.lastRunStatus?.message).toContain(`${galleryImageId}/versions/1.0.3`);
   });
 
   it('writes a customization.log of the configured size', async () => {

@@ -48,7 +48,11 @@ export function bodyForRecord(text: string): unknown {
 export class ExchangeRecorder {
   private readonly exchanges: RecordedExchange[] = [];
 
-  constructor(private readonly file?: string) {
+  /** @param maxInMemory the newest exchanges kept for state.requests() (the file gets all of them). */
+  constructor(
+    private readonly file?: string,
+    private readonly maxInMemory = 100_000,
+  ) {
     if (file) {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, '', { flag: 'a' });
@@ -57,6 +61,8 @@ export class ExchangeRecorder {
 
   record(exchange: RecordedExchange): void {
     this.exchanges.push(exchange);
+    if (this.exchanges.length > this.maxInMemory)
+      this.exchanges.splice(0, this.exchanges.length - this.maxInMemory);
     if (this.file) appendFileSync(this.file, `${JSON.stringify(exchange)}\n`);
   }
 
