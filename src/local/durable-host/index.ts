@@ -20,6 +20,7 @@ import { findHostJson, readHostSettings } from './host-json.js';
 import { startHttpFront } from './http-front.js';
 import { InstanceStore, isTerminal } from './instance-store.js';
 import { type InvocationLog, invokeRegisteredFunction, toTypedJson } from './invoke.js';
+import { validateHostOptions, validateTaskHub } from './options.js';
 import { type RegisteredFunction, toRegisteredFunction } from './registry.js';
 import { resolveAppSettingReference } from './schedule.js';
 import { TimerTriggerScheduler } from './timer-triggers.js';
@@ -106,8 +107,7 @@ function requireFunction(
 const EVENT_GRID_FIELDS = ['id', 'eventType', 'subject', 'eventTime', 'data', 'dataVersion'] as const;
 
 export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise<LocalDurableHost> {
-  if (o.entryModules.length === 0)
-    throw new Error('entryModules: give at least one registration module path.');
+  validateHostOptions(o);
   installCoreStandIn();
   for (const [k, v] of Object.entries(o.env ?? {})) process.env[k] = v;
   const log = o.log ?? defaultLog();
@@ -119,12 +119,14 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
     functions.set(reg.metadata.name, toRegisteredFunction(reg));
 
   const settings = readHostSettings(o.hostJsonPath ?? findHostJson(dirname(o.entryModules[0]!)));
-  const taskHub =
-    o.taskHub ??
-    (settings.hubName
-      ? resolveAppSettingReference(settings.hubName, process.env, 'host.json hubName')
-      : undefined) ??
-    'LocalTaskHub';
+  const taskHub = o.taskHub
+    ? validateTaskHub(o.taskHub, 'taskHub')
+    : settings.hubName
+      ? validateTaskHub(
+          resolveAppSettingReference(settings.hubName, process.env, 'host.json hubName'),
+          'host.json hubName',
+        )
+      : 'LocalTaskHub';
   const functionKey = o.functionKey ?? randomBytes(24).toString('base64url');
   const stateDir = o.stateDir ?? mkdtempSync(join(tmpdir(), 'local-durable-host-'));
   const clock = o.clock;
