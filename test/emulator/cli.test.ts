@@ -104,6 +104,9 @@ describe('emulator CLI', () => {
   }, 30_000);
 
   it('default time scale lets a default build finish in under 15 s of real time', () => {
+    expect(readFileSync('src/cli/commands/emulator.ts', 'utf8')).toContain(
+      `const DEFAULT_TIME_SCALE = ${DEFAULT_TIME_SCALE};`,
+    );
     const d = DEFAULT_BUILD_BEHAVIOUR.phaseDurations;
     const simulatedSeconds =
       d.queued + d.building + d.customizing + d.optimizing + d.validating + d.distributing;

@@ -2,8 +2,10 @@
  * `jumpbox-builder emulator [--time-scale N] [--seed FILE] [--record FILE]`: starts Azurite and the ARM
  * emulator, prints one JSON line with the endpoints, and runs until SIGINT/SIGTERM, then stops both.
  */
-import { DEFAULT_TIME_SCALE, startLocalAzure } from '../../local/local-azure.js';
 import { type CliCommand, UsageError } from '../dispatch.js';
+
+/** Same value as DEFAULT_TIME_SCALE in src/local/local-azure.ts (not imported: usage errors stay fast). */
+const DEFAULT_TIME_SCALE = 200;
 
 export interface EmulatorArgs {
   readonly timeScale: number;
@@ -41,6 +43,7 @@ export const command: CliCommand = {
   summary: 'run Azurite + the local ARM emulator (prints one JSON line of endpoints; Ctrl+C stops)',
   async run(argv) {
     const args = parseEmulatorArgs(argv);
+    const { startLocalAzure } = await import('../../local/local-azure.js');
     const local = await startLocalAzure({
       timeScale: args.timeScale,
       ...(args.seed ? { scenarioFile: args.seed } : {}),
