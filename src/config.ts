@@ -333,6 +333,15 @@ export function parseConfig(env: Env): AppConfig {
             message: `[${i}].containerInstanceSubnetId must be on the virtual network of BUILD_SUBNET_ID (${buildSubnet.virtualNetwork}), or set [${i}].buildSubnetId`,
           });
         }
+        if (isGallerySource(d.source) && subscriptionId) {
+          const gallerySub = /^\/subscriptions\/([^/]+)\//i.exec(d.source.galleryImageId)?.[1];
+          if (gallerySub && gallerySub.toLowerCase() !== subscriptionId.toLowerCase()) {
+            problems.push({
+              setting: 'IMAGE_DEFINITIONS',
+              message: `[${i}].source.galleryImageId is in subscription ${gallerySub}; the app resolves gallery versions in AZURE_SUBSCRIPTION_ID (${subscriptionId}) only — use a gallery there (replicate the image if needed)`,
+            });
+          }
+        }
         if (d.buildSubnetId !== undefined) {
           try {
             const sn = parseSubnetId(d.buildSubnetId);

@@ -212,3 +212,27 @@ describe('isolated builds', () => {
     ]);
   });
 });
+
+describe('gallery sources', () => {
+  const gallery = (sub: string) =>
+    `/subscriptions/${sub}/resourceGroups/rg-gallery/providers/Microsoft.Compute/galleries/gal/images/ubuntu-hardened`;
+  const defs = (sub: string) =>
+    JSON.stringify([{ name: 'from-gallery', source: { galleryImageId: gallery(sub) } }]);
+
+  it('accepts a gallery in the app subscription', () => {
+    expect(
+      parseConfig({ ...sample, IMAGE_DEFINITIONS: defs(sample.AZURE_SUBSCRIPTION_ID!) }).definitions,
+    ).toHaveLength(1);
+  });
+
+  it('refuses a gallery in another subscription at start-up, naming the field', () => {
+    expect(
+      problemsOf({ ...sample, IMAGE_DEFINITIONS: defs('11111111-2222-4333-8444-555555555555') }),
+    ).toEqual([
+      {
+        setting: 'IMAGE_DEFINITIONS',
+        message: expect.stringMatching(/^\[0\]\.source\.galleryImageId is in subscription 11111111/),
+      },
+    ]);
+  });
+});
