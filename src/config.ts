@@ -17,6 +17,7 @@ import {
   DEFAULT_DEFINITION_NAME,
   type ImageDefinition,
   imageDefinitionsSchema,
+  isGallerySource,
   vnetOf,
 } from './image/definition.js';
 
