@@ -216,6 +216,7 @@ export class DurableEngine {
 
   /** Runs episodes and activities until nothing is runnable and no activity is in flight. */
   async settle(): Promise<void> {
+    if (!this.started) return;
     for (;;) {
       this.kick();
       if (this.pumpPromise) await this.pumpPromise;
