@@ -9,6 +9,14 @@ import type { AzureClients } from '../../azure/clients.js';
 import { armErrorCode, statusOf } from '../../azure/errors.js';
 import { roleAssignmentName } from './assignment-name.js';
 
+/**
+ * The SDK puts `scope` into `/{scope}/providers/...` unencoded: a scope that already starts with '/' would
+ * make '//subscriptions/...'. Pass it without the leading slash.
+ */
+export function sdkScope(scope: string): string {
+  return scope.replace(/^\/+/, '');
+}
+
 export interface AssignmentResult {
   readonly scope: string;
   readonly name: string;
@@ -25,7 +33,7 @@ export async function assignRole(
 ): Promise<AssignmentResult> {
   const name = roleAssignmentName(scope, principalId, roleDefinitionId);
   try {
-    await clients.authorization.roleAssignments.create(scope, name, {
+    await clients.authorization.roleAssignments.create(sdkScope(scope), name, {
       roleDefinitionId,
       principalId,
       principalType: 'ServicePrincipal',
@@ -58,7 +66,7 @@ export async function removeRoleAssignments(
   const removed: string[] = [];
   const normalisedScope = scope.replace(/\/+$/, '').toLowerCase();
   const candidates: { id: string; name: string }[] = [];
-  for await (const a of clients.authorization.roleAssignments.listForScope(scope, {
+  for await (const a of clients.authorization.roleAssignments.listForScope(sdkScope(scope), {
     filter: `principalId eq '${principalId}'`,
   })) {
     if (
@@ -80,7 +88,7 @@ export async function removeRoleAssignments(
   }
   for (const c of candidates) {
     try {
-      const deleted = await clients.authorization.roleAssignments.delete(scope, c.name);
+      const deleted = await clients.authorization.roleAssignments.delete(sdkScope(scope), c.name);
       if (deleted?.id || c.name !== deterministic) removed.push(c.id);
     } catch (e) {
       if (statusOf(e) !== 404) throw e;
