@@ -28,7 +28,7 @@ import {
 } from './contracts.js';
 import type { DurableTask, Flow, OrchestrationPort } from './durable-port.js';
 import type { PollRunInput, PollRunOutcome } from './poll-run.js';
-import type { PollingPolicy } from './polling-schedule.js';
+import { nextPollDelaySeconds, type PollingPolicy } from './polling-schedule.js';
 
 /** Extra time after the deadline for a cancelled run to reach Canceled before the build gives up on it. */
 export const CANCEL_GRACE_SECONDS = 30 * 60;
@@ -341,6 +341,17 @@ function* pollUntilDone(
       lastSubState: state.runSubState,
       firstPoll,
     };
+    // The episode's first timer, as the sub-orchestration will compute it (shown in the custom status).
+    const firstDelay = nextPollDelaySeconds(policy, {
+      elapsedSeconds: elapsedSince(df, runStartedAt),
+      runSubState: state.runSubState,
+      firstPoll,
+    });
+    state.nextPollAt =
+      firstDelay > 0
+        ? new Date(df.currentUtcDateTime.getTime() + firstDelay * 1000).toISOString()
+        : undefined;
+    publish();
     const poll: DurableTask = df.callSubOrchestrator(
       POLL_RUN_ORCHESTRATOR,
       pollInput,

@@ -207,6 +207,29 @@ describe('build flow on a fake driver', () => {
     expect(r.names).toContain(ACTIVITY.revokeImageContributor);
   });
 
+  it('custom status: phase, sub-state, elapsed, next poll time, template, log location', () => {
+    const r = drive({ runMinutes: 40 });
+    const statuses = r.log.statuses as {
+      phase?: string;
+      nextPollAt?: string;
+      runSubState?: string;
+      templateName?: string;
+      logLocation?: string;
+      elapsedSeconds?: number;
+    }[];
+    const polling = statuses.filter((s) => s.phase === 'polling');
+    expect(polling.some((s) => s.nextPollAt !== undefined && s.templateName === 'aks-jumpbox-abc')).toBe(
+      true,
+    );
+    expect(
+      polling.some((s) => s.runSubState === 'Customizing' && s.logLocation === 'https://a/c/aks-jumpbox/b1/'),
+    ).toBe(true);
+    const first = polling.find((s) => s.nextPollAt)!;
+    expect(Date.parse(first.nextPollAt!) - Date.UTC(2026, 0, 1)).toBe(Math.ceil(35 * 60 * 0.3) * 1000);
+    expect(statuses.at(-1)).toMatchObject({ phase: 'done' });
+    expect(statuses.at(-1)!.elapsedSeconds).toBeGreaterThanOrEqual(40 * 60);
+  });
+
   it('polls follow the adaptive schedule: the first after 30% of the expected duration, none closer than 30 s', () => {
     const r = drive({ runMinutes: 40 });
     const start = r.log.activities.find((a) => a.name === ACTIVITY.startRun)!.at;
