@@ -334,10 +334,16 @@ export class DurableEngine {
       for (const act of inst.activities) {
         const key = `activity|${inst.instanceId}|${act.executionId}|${act.id}`;
         if (this.running.has(key)) continue;
-        if (this.running.size >= this.o.activityConcurrency) return;
+        if (this.runningActivities() >= this.o.activityConcurrency) return;
         this.track(key, this.runActivity(inst.instanceId, act));
       }
     }
+  }
+
+  private runningActivities(): number {
+    let n = 0;
+    for (const key of this.running.keys()) if (key.startsWith('activity|')) n++;
+    return n;
   }
 
   private async runActivity(instanceId: string, act: PendingActivity): Promise<void> {
