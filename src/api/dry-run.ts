@@ -5,15 +5,14 @@
  */
 
 import { runPreflight } from '../activities/preflight/run-preflight.js';
+import { resolveSourceVersion } from '../activities/source-version.js';
 import type { AzureClients } from '../azure/clients.js';
+import { classifyError } from '../azure/errors.js';
 import type { AppConfig } from '../config.js';
 import { type ImageDefinition, manifestOf } from '../image/definition.js';
 import { egressAllowList } from '../image/egress.js';
 import { buildTemplateBody, TAG, templateNameFor } from '../image/template-body.js';
 import { templateInputFromConfig } from '../image/template-input.js';
-import { sourceOf } from '../triggers/definition-source.js';
-import { newestImageVersion } from '../triggers/image-versions.js';
-import { listMarketplaceVersions } from '../triggers/marketplace-versions.js';
 import type { DryRunPlan } from './deps.js';
 
 type TemplatePlan = NonNullable<DryRunPlan['template']>;
@@ -31,16 +30,17 @@ export function templateAction(
 
 async function planTemplate(
   config: AppConfig,
-  clients: Pick<AzureClients, 'compute' | 'imageBuilder'>,
+  clients: AzureClients,
   definition: ImageDefinition,
 ): Promise<TemplatePlan | null> {
-  const source = sourceOf(definition);
-  if (source?.kind !== 'marketplace') return null;
-  const version =
-    source.version.toLowerCase() === 'latest'
-      ? newestImageVersion(await listMarketplaceVersions(clients.compute, config.location, source))
-      : source.version;
-  if (!version) return null;
+  let version: string;
+  try {
+    // The same resolution the build uses (marketplace or gallery, "latest" or pinned): read-only.
+    ({ version } = await resolveSourceVersion({ config, clients }, { definition: definition.name }));
+  } catch (e) {
+    if (classifyError(e).kind === 'permanent') return null; // no such source version: preflight-like answer, the plan has no template
+    throw e;
+  }
   const body = buildTemplateBody(templateInputFromConfig(config, definition, version));
   const name = templateNameFor(body);
   const existing: { name: string; definition: string | undefined }[] = [];

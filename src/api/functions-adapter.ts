@@ -4,13 +4,12 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
+import { resolveSourceVersion } from '../activities/source-version.js';
 import { getAzureClients } from '../azure/clients.js';
+import { classifyError } from '../azure/errors.js';
 import { type AppConfig, getConfig } from '../config.js';
 import { type BuildRecordStore, buildRecordsFor } from '../records/build-records.js';
-import { sourceOf } from '../triggers/definition-source.js';
 import { durableClientPort } from '../triggers/durable-client-port.js';
-import { newestImageVersion } from '../triggers/image-versions.js';
-import { listMarketplaceVersions } from '../triggers/marketplace-versions.js';
 import type { ApiDeps } from './deps.js';
 import { dryRunPlanner } from './dry-run.js';
 import { type ApiRequest, type ApiResponse, readCapped } from './http-types.js';
@@ -49,10 +48,12 @@ export function apiDepsFor(client: DurableClient, context: InvocationContext): A
     orchestrations: durableClientPort(client),
     records: recordStore(config),
     newestBaseImageVersion: async (definition) => {
-      const source = sourceOf(definition);
-      if (source?.kind !== 'marketplace') return undefined;
-      const versions = await listMarketplaceVersions(clients.compute, config.location, source);
-      return newestImageVersion(versions);
+      try {
+        return (await resolveSourceVersion({ config, clients }, { definition: definition.name })).version;
+      } catch (e) {
+        if (classifyError(e).kind === 'permanent') return undefined; // no version offered (or pinned one gone)
+        throw e;
+      }
     },
     dryRun: dryRunPlanner(config, clients),
     log: { info: (m) => context.log(m), warn: (m) => context.warn(m) },
