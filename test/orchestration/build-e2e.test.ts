@@ -4,7 +4,7 @@
  * Contributor assignment is left, the record is terminal and correct, logs are archived when produced.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { JANITOR_TIMER } from '../../src/orchestration/activity-names.js';
+import { ACTIVITY, JANITOR_TIMER } from '../../src/orchestration/activity-names.js';
 import type { BuildOutput } from '../../src/orchestration/contracts.js';
 import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { type BuildHost, startBuildHost } from './build-host.js';
@@ -236,5 +236,29 @@ describe('build orchestration end to end', () => {
     expect(b.imageContributorAssignments()).toHaveLength(1);
     await b.host.fireTimerTrigger(JANITOR_TIMER);
     expect(b.imageContributorAssignments()).toEqual([]);
+  });
+
+  it('transient ARM failures (503 beyond the SDK retries) are retried durably after a backoff timer', async () => {
+    // The SDK retries 3 times itself; the 5th call succeeds only on the orchestration's second attempt.
+    b.harness.emulator.control.injectFault({
+      method: 'PUT',
+      path: '/imageTemplates/[^/]+$',
+      kind: '503',
+      times: 4,
+      retryAfterSeconds: 0,
+    });
+    const { buildId, output } = await build({ force: true });
+    expect(output.result).toBe('Succeeded');
+    const history = b.host.history(buildInstanceId(DEF)) as unknown as {
+      EventType?: number;
+      Name?: string;
+      FireAt?: string;
+    }[];
+    const deploys = history.filter((e) => e.EventType === 4 && e.Name === ACTIVITY.deployTemplate);
+    expect(deploys).toHaveLength(2);
+    const i = history.indexOf(deploys[0]!);
+    const j = history.indexOf(deploys[1]!);
+    expect(history.slice(i, j).some((e) => e.EventType === 10)).toBe(true);
+    await expectCleanEnd(buildId, output, true);
   });
 });
