@@ -22,7 +22,7 @@ import { IDENTITY_TYPE } from '../providers/msi.js';
 import { SUBNET_TYPE } from '../providers/network.js';
 import { deleteResourceGroupContents, putResourceGroup } from '../providers/resources.js';
 import { putStagingStorageAccount, storageAccountId } from '../providers/storage.js';
-import { hasPermission } from '../rbac.js';
+import { effectiveAssignments, hasPermission, ROLE_ASSIGNMENT_TYPE, roleGuidOf } from '../rbac.js';
 import type { Json } from '../store.js';
 import { customizationLog, LOG_CONTAINER, type LogContext, validationLog } from './build-logs.js';
 import {
@@ -46,6 +46,8 @@ import {
 import { newestVersion } from './versions.js';
 
 const NS = IMAGE_BUILDER_NAMESPACE;
+const CONTRIBUTOR_ROLE_GUID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
+const OWNER_ROLE_GUID = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
 
 export class ImageBuilderService {
   private readonly templates = new Map<string, TemplateRecord>();
@@ -165,6 +167,7 @@ export class ImageBuilderService {
       String(identityProps.principalId),
       (body.properties as Json).source as Json,
       stagingExists ? stagingId : undefined,
+      location,
     );
     const account = ctx.nextStagingAccount();
     const record: TemplateRecord = {
@@ -200,6 +203,7 @@ export class ImageBuilderService {
     principalId: string,
     source: Json,
     existingStaging: string | undefined,
+    location: string,
   ): OperationError | undefined {
     const ctx = this.ctx;
     if (source.type === 'PlatformImage') {
@@ -233,11 +237,37 @@ export class ImageBuilderService {
         };
       }
     }
-    if (existingStaging && ctx.store.listUnder(existingStaging).length > 0) {
-      return {
+    if (existingStaging) {
+      // What AIB checks on a pre-existing staging group: free, empty, same region, identity Contributor/Owner.
+      const bad = (why: string): OperationError => ({
         code: 'BadStagingResourceGroup',
-        message: `The staging resource group '${existingStaging}' exists and is not empty; it must be empty or not exist.`,
-      };
+        message: `The staging resource group '${existingStaging}' ${why}.`,
+      });
+      const lower = existingStaging.toLowerCase();
+      if (
+        this.records().some(
+          (t) => resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup).toLowerCase() === lower,
+        )
+      ) {
+        return bad('is already associated with another image template');
+      }
+      const resources = ctx.store
+        .listUnder(existingStaging)
+        .filter((r) => !r.type.startsWith('Microsoft.Authorization/'));
+      if (resources.length > 0) return bad('is not empty; it must be empty or not exist');
+      const rgLocation = String(ctx.store.get(existingStaging)?.body.location ?? '');
+      if (rgLocation !== location)
+        return bad(`is in '${rgLocation}', not in the template's region '${location}'`);
+      const owns = effectiveAssignments(ctx.store, principalId, existingStaging).some((a) =>
+        [CONTRIBUTOR_ROLE_GUID, OWNER_ROLE_GUID].includes(
+          roleGuidOf(String((a.properties as Json).roleDefinitionId)),
+        ),
+      );
+      if (!owns) {
+        return bad(
+          `does not give the template identity (object id '${principalId}') the Contributor or Owner role`,
+        );
+      }
     }
     return undefined;
   }
@@ -260,8 +290,43 @@ export class ImageBuilderService {
         },
       };
     }
-    if (!ctx.store.has(resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup))) {
-      putResourceGroup(ctx, t.staging.resourceGroup, t.location, { createdBy: 'AzureVMImageBuilder' }, t.id);
+    const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
+    const templateTags = { imageTemplateName: t.name, imageTemplateResourceGroupName: t.resourceGroup };
+    const existing = ctx.store.get(stagingId);
+    if (existing) {
+      existing.body = {
+        ...existing.body,
+        tags: { ...((existing.body.tags ?? {}) as Json), usedBy: 'AzureVMImageBuilder', ...templateTags },
+      };
+    } else {
+      putResourceGroup(ctx, t.staging.resourceGroup, t.location, {
+        createdBy: 'AzureVMImageBuilder',
+        ...templateTags,
+      });
+      // As AIB does for a group it creates: Contributor for the template identity.
+      const assignment = randomUUID();
+      const id = `${stagingId}/providers/Microsoft.Authorization/roleAssignments/${assignment}`;
+      ctx.store.put(
+        id,
+        ROLE_ASSIGNMENT_TYPE,
+        {
+          id,
+          name: assignment,
+          type: ROLE_ASSIGNMENT_TYPE,
+          properties: {
+            roleDefinitionId: `/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR_ROLE_GUID}`,
+            principalId: t.identity.principalId,
+            principalType: 'ServicePrincipal',
+            scope: stagingId,
+            createdOn: ctx.isoNow(),
+            updatedOn: ctx.isoNow(),
+            createdBy: null,
+            updatedBy: null,
+            delegatedManagedIdentityResourceId: null,
+          },
+        },
+        ctx.now(),
+      );
     }
     putStagingStorageAccount(ctx, t.staging.resourceGroup, t.staging.account, t.location, {
       createdBy: 'AzureVMImageBuilder',
@@ -553,7 +618,18 @@ export class ImageBuilderService {
   private distribute(t: TemplateRecord, run: RunRecord, atMs: number): void {
     const { failures, total } = distributeArtifacts(this.ctx, t, run, atMs);
     if (failures.length === 0) {
-      this.finish(run, run.validationFailed ? 'PartiallySucceeded' : 'Succeeded', 'Distributing', atMs, '');
+      if (run.validationFailed) {
+        // continueDistributeOnFailure: the images are distributed, yet the run is reported as failed.
+        this.finish(
+          run,
+          'Failed',
+          'Distributing',
+          atMs,
+          `Validation failed; the images were distributed because continueDistributeOnFailure is set. Validation log location: ${this.logUrl(t, run, 'validation.log')}. OperationId: ${run.op.id}.`,
+        );
+        return;
+      }
+      this.finish(run, 'Succeeded', 'Distributing', atMs, '');
       return;
     }
     const message = `Failed in distributing ${failures.length} images out of total ${total}: ${failures

@@ -120,7 +120,7 @@ export const resourceRoutes: readonly Route[] = [
     if (!ctx.store.has(id)) throw resourceGroupNotFound(rg!);
     const items = ctx.store
       .listUnder(id)
-      .filter((r) => r.id.split('/').length === 9)
+      .filter((r) => r.id.split('/').length === 9 && !r.type.startsWith('Microsoft.Authorization/'))
       .map((r) => ({
         id: r.body.id,
         name: r.body.name,
