@@ -1,4 +1,5 @@
 /** Bad host options fail at start with an error that names the option and the fix. */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/local/clock.js';
 import { startLocalDurableHost } from '../../src/local/durable-host/index.js';
@@ -7,6 +8,14 @@ import { FIXTURES } from './support.js';
 const clock = new VirtualClock();
 
 describe('startLocalDurableHost options', () => {
+  // runs first: nothing has registered in this process yet
+  it('explains an entry module set that registers no function', async () => {
+    const empty = fileURLToPath(new URL('./fixtures/registers-nothing.ts', import.meta.url));
+    await expect(startLocalDurableHost({ clock, entryModules: [empty] })).rejects.toThrow(
+      /entryModules: no function was registered.*import src\/local\/durable-host before any registration module/,
+    );
+  });
+
   it.each([
     [{ entryModules: [] }, /entryModules: give at least one/],
     [

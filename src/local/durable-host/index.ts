@@ -114,6 +114,11 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
   setCoreLogger((level, category, message) => log('worker', level, category, message));
 
   for (const path of o.entryModules) await import(pathToFileURL(path).href);
+  if (capturedRegistrations().size === 0) {
+    throw new Error(
+      'entryModules: no function was registered. Either the modules register nothing, or @azure/functions was loaded before the host and cached "no worker" (test mode): import src/local/durable-host before any registration module.',
+    );
+  }
   const functions = new Map<string, RegisteredFunction>();
   for (const reg of capturedRegistrations().values())
     functions.set(reg.metadata.name, toRegisteredFunction(reg));
