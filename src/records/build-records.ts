@@ -320,12 +320,11 @@ export class BuildRecordStore {
     return first;
   }
 
-  /** Run durations (seconds) of the newest `count` succeeded builds of a definition, newest first. */
+  /** Run durations (seconds) among the newest `count` succeeded builds of a definition, newest first. */
   async recentSuccessfulDurations(definition: string, count = 5): Promise<number[]> {
     const recs = await this.list({ definition, status: 'Succeeded', top: count });
-    return recs
-      .map((r) => r.runDurationSeconds ?? r.durationSeconds)
-      .filter((d): d is number => typeof d === 'number' && d > 0);
+    // Only builds that ran (an up-to-date build has no run duration).
+    return recs.map((r) => r.runDurationSeconds).filter((d): d is number => typeof d === 'number' && d > 0);
   }
 }
 
