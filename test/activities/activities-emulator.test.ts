@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveBuilderIdentity } from '../../src/activities/builder-identity.js';
-import type { ActivityDeps } from '../../src/activities/deps.js';
+import { type ActivityDeps, recordsOf } from '../../src/activities/deps.js';
 import { copyBlobServerSide, listRunFolders } from '../../src/activities/logs/archive-logs.js';
 import { assignRole, removeRoleAssignments } from '../../src/activities/roles/assign-role.js';
 import { roleAssignmentName } from '../../src/activities/roles/assignment-name.js';
@@ -10,6 +10,7 @@ import {
   grantImageContributor,
   revokeImageContributor,
 } from '../../src/activities/roles/image-contributor.js';
+import { revokeUnlessOthersRunning, sweepImageContributor } from '../../src/activities/roles/janitor.js';
 import { compareVersions, newestVersion, resolveSourceVersion } from '../../src/activities/source-version.js';
 import { planTemplate } from '../../src/activities/template/deploy-template.js';
 import { parseConfig } from '../../src/config.js';
@@ -197,5 +198,49 @@ describe('log archive copy', () => {
     const props = await dst.getBlockBlobClient('d/b/customization.log').getProperties();
     expect(props.metadata).toEqual({ definition: 'd', buildid: 'b' });
     expect((await dst.getBlockBlobClient('d/b/customization.log').downloadToBuffer()).toString()).toBe(body);
+  });
+});
+
+describe('shared grant across definitions', () => {
+  it('is kept while another definition builds (record Running, within its deadline), removed after', async () => {
+    const h = harness();
+    const two = {
+      ...deps,
+      config: parseConfig({
+        ...h.appSettings,
+        IMAGE_DEFINITIONS: JSON.stringify([{ name: 'aks-jumpbox' }, { name: 'ops-box' }]),
+        RECORDS_TABLE_NAME: `shared${Date.now()}`,
+      }),
+    };
+    const id = await resolveBuilderIdentity(two);
+    await grantImageContributor(two, { principalId: id.principalId });
+    const records = recordsOf(two);
+    const ref = { buildId: 'ops-1', definition: 'ops-box', requestedAt: new Date().toISOString() };
+    await records.update(ref, {
+      trigger: 'http',
+      reason: 'r',
+      requestedBy: 'x',
+      status: 'Running',
+      startedAt: new Date().toISOString(),
+    });
+    const kept = await revokeUnlessOthersRunning(two, {
+      principalId: id.principalId,
+      definition: 'aks-jumpbox',
+    });
+    expect(kept).toEqual({ removed: [], keptFor: ['ops-box'] });
+    // The janitor, asked from the task hub, also leaves it while a build runs.
+    const running = await sweepImageContributor(
+      two,
+      async (d) => d === 'ops-box',
+      async () => id.principalId,
+    );
+    expect(running).toMatchObject({ running: ['ops-box'], removed: [], skipped: true });
+    await records.update(ref, { status: 'Succeeded' });
+    const gone = await revokeUnlessOthersRunning(two, {
+      principalId: id.principalId,
+      definition: 'aks-jumpbox',
+    });
+    expect(gone.removed).toHaveLength(1);
+    expect(gone.keptFor).toEqual([]);
   });
 });
