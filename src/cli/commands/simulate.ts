@@ -182,18 +182,42 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       blobEndpoint,
       azure.azurite.accounts.filter((a) => a !== 'devstoreaccount1'),
     );
+    const instanceId = buildInstanceId(args.definition);
+    let lastLine = '';
+    let started = azure.clock.now();
+    const show = (progress: BuildProgress | undefined) => {
+      if (!progress || progress.buildId === undefined) return;
+      const elapsed = minutes(azure.clock.now() - started);
+      const label = `${progress.phase}${progress.runSubState ? ` / ${progress.runSubState}` : ''}`;
+      if (io.isTTY) {
+        io.out(`\r${bar(progressPercent(progress))} ${label.padEnd(28)} ${elapsed.padStart(9)} simulated`);
+      } else if (label !== lastLine) {
+        io.out(`[${elapsed.padStart(9)}] ${label}\n`);
+      }
+      lastLine = label;
+    };
+    let hostRef: LocalDurableHost | undefined;
     host = await startLocalDurableHost({
       entryModules: [appEntryModule()],
       clock: azure.clock,
       env: settings,
+      // Every committed episode of the build shows its phase (several happen at one virtual instant).
+      onEpisode: (info) => {
+        if (info.instanceId !== instanceId || !hostRef) return;
+        void hostRef.getStatus(instanceId).then((st) => show(st?.customStatus as BuildProgress | undefined));
+      },
     });
+    hostRef = host;
     const emulator = azure.emulator;
     const control = emulator.control;
     if (args.fail === 'customizer') control.setBuildBehaviour({ outcome: 'customizer-failure' });
     if (args.fail === 'validation') control.setBuildBehaviour({ outcome: 'validation-failure' });
     if (args.fail === 'timeout') control.setBuildBehaviour({ outcome: 'timeout' });
 
-    const started = azure.clock.now();
+    started = azure.clock.now();
+    io.out(
+      `simulate: POST /api/builds {"definition":"${args.definition}"} on the app (local Durable host ${host.baseUrl})\n`,
+    );
     const res = await fetch(`${host.baseUrl}/api/builds`, {
       method: 'POST',
       headers: { 'x-functions-key': host.functionKey, 'content-type': 'application/json' },
@@ -210,10 +234,8 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       );
     }
     const buildId = accepted.buildId;
-    io.out(`simulate: build ${buildId} of ${args.definition} accepted (POST /api/builds → 202)\n`);
+    io.out(`simulate: build ${buildId} of ${args.definition} accepted (202)\n`);
 
-    const instanceId = buildInstanceId(args.definition);
-    let lastLine = '';
     let contributorRemoved = false;
     let output: BuildOutput | undefined;
     let runtimeStatus = '';
@@ -236,16 +258,7 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
           );
         }
       }
-      if (progress) {
-        const elapsed = minutes(azure.clock.now() - started);
-        const label = `${progress.phase}${progress.runSubState ? ` / ${progress.runSubState}` : ''}`;
-        if (io.isTTY) {
-          io.out(`\r${bar(progressPercent(progress))} ${label.padEnd(28)} ${elapsed.padStart(9)} simulated`);
-        } else if (label !== lastLine) {
-          io.out(`[${elapsed.padStart(9)}] ${label}\n`);
-        }
-        lastLine = label;
-      }
+      show(progress);
       if (s && ['Completed', 'Failed', 'Terminated', 'Canceled'].includes(s.runtimeStatus)) {
         runtimeStatus = s.runtimeStatus;
         if (s.runtimeStatus === 'Completed') output = s.output as BuildOutput | undefined;
