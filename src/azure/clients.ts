@@ -12,6 +12,8 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { ImageBuilderClient } from '@azure/arm-imagebuilder';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { NetworkManagementClient } from '@azure/arm-network';
+import { ResourceManagementClient } from '@azure/arm-resources';
+import { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import { TableClient } from '@azure/data-tables';
@@ -39,6 +41,10 @@ export interface AzureClients {
   readonly msi: ManagedServiceIdentityClient;
   readonly network: NetworkManagementClient;
   readonly compute: ComputeManagementClient;
+  /** Resource groups, tags at any scope. */
+  readonly resources: ResourceManagementClient;
+  /** Storage accounts (AIB's staging account in a staging resource group). */
+  readonly storage: StorageManagementClient;
   /** A blob service client for any account URL (archive account, AIB staging accounts). */
   blobService(accountUrl: string): BlobServiceClient;
   /** A table client on a table endpoint. */
@@ -97,6 +103,8 @@ export function createAzureClients(options: ClientFactoryOptions): AzureClients 
     msi: new ManagedServiceIdentityClient(credential, sub, common),
     network: new NetworkManagementClient(credential, sub, common),
     compute: new ComputeManagementClient(credential, sub, common),
+    resources: new ResourceManagementClient(credential, sub, common),
+    storage: new StorageManagementClient(credential, sub, common),
     blobService,
     table: (tableEndpoint, tableName) =>
       new TableClient(tableEndpoint, tableName, credential, {
