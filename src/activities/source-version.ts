@@ -68,12 +68,7 @@ async function resolveGalleryVersion(
 ): Promise<GallerySourceImage> {
   const field = `IMAGE_DEFINITIONS[${definition}].source`;
   const id = parseTypedResourceId(source.galleryImageId, 'Microsoft.Compute', ['galleries', 'images']);
-  if (id.subscriptionId.toLowerCase() !== deps.config.subscriptionId.toLowerCase()) {
-    throw permanent(
-      'SourceImageSubscription',
-      `${field}.galleryImageId is in subscription ${id.subscriptionId}; use a gallery in AZURE_SUBSCRIPTION_ID (${deps.config.subscriptionId})`,
-    );
-  }
+  // Same subscription as the app: checked once at start-up (src/config.ts).
   const [gallery, image] = id.names as [string, string];
   const versions = deps.clients.compute.galleryImageVersions;
   if (source.version.toLowerCase() === 'latest') {
