@@ -1,8 +1,9 @@
 /**
- * The api-versions the emulator accepts, per resource provider namespace: exactly the versions the
- * installed SDKs send (read from node_modules: @azure/arm-imagebuilder 5, @azure/arm-authorization 9,
- * @azure/arm-msi 2.2, @azure/arm-network 36, @azure/arm-compute 24), plus common Microsoft.Resources and
- * Microsoft.Storage versions for raw ARM calls (no SDK for those is installed).
+ * The api-versions the emulator accepts, per resource provider namespace: the versions the installed
+ * SDKs send (read from node_modules: @azure/arm-imagebuilder 5, @azure/arm-authorization 9,
+ * @azure/arm-msi 2.2, @azure/arm-network 36, @azure/arm-compute 24, @azure/arm-resources 8 -> 2025-04-01
+ * for resource groups and tags, @azure/arm-storage 20.2 -> 2026-06-01), plus a few older common
+ * Microsoft.Resources and Microsoft.Storage versions.
  */
 import { ArmError } from './errors.js';
 
@@ -13,7 +14,7 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<string, readonly string[]>>
   'microsoft.network': ['2025-05-01'],
   'microsoft.compute': ['2026-03-01', '2025-03-03', '2025-01-02'],
   'microsoft.resources': ['2021-04-01', '2022-09-01', '2024-03-01', '2025-04-01'],
-  'microsoft.storage': ['2023-01-01', '2023-05-01', '2024-01-01', '2025-01-01'],
+  'microsoft.storage': ['2023-01-01', '2023-05-01', '2024-01-01', '2025-01-01', '2026-06-01'],
 };
 
 /** The namespace a path addresses: the last `/providers/{ns}` segment, else Microsoft.Resources. */

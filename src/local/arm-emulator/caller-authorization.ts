@@ -9,6 +9,7 @@ import { ArmError, authorizationFailedMessage } from './errors.js';
 import { hasPermission, ROLE_ASSIGNMENT_TYPE, roleGuidOf } from './rbac.js';
 import type { Json } from './store.js';
 
+const TAGS_AT_SCOPE = /^(.*)\/providers\/Microsoft\.Resources\/tags\/default$/i;
 const OPERATION_STATUS = /\/providers\/[^/]+\/locations\/[^/]+\/(operations|operationResults)\//i;
 
 /** The RBAC action and scope ARM authorizes for a request, or undefined for operation-status polls. */
@@ -17,6 +18,9 @@ export function requestedAction(method: string, path: string): { action: string;
   const p = path.replace(/\/+$/, '');
   if (OPERATION_STATUS.test(p)) return undefined;
   const verb = m === 'GET' || m === 'HEAD' ? 'read' : m === 'DELETE' ? 'delete' : 'write';
+  // Tags at scope: ARM checks Microsoft.Resources/tags/* on the tagged entity (what Tag Contributor grants).
+  const tags = TAGS_AT_SCOPE.exec(p);
+  if (tags) return { action: `Microsoft.Resources/tags/${verb}`, scope: tags[1] || '/' };
   const idx = p.toLowerCase().lastIndexOf('/providers/');
   if (idx === -1) {
     const parts = p.split('/').filter(Boolean);

@@ -1,6 +1,7 @@
 /**
  * The local Azure Resource Manager emulator: an in-memory HTTPS server with the ARM surface the app uses
- * (Image Builder, Authorization, Managed Identity, Network, Compute, Resources, Storage accounts), driven
+ * (Image Builder, Authorization, Managed Identity, Network, Compute, Resources, tags at scope,
+ * Storage accounts), driven
  * by the shared virtual clock, with a control API for tests and the simulation.
  */
 import { createServer, type Server } from 'node:https';
@@ -31,6 +32,7 @@ import { networkRoutes } from './providers/network.js';
 import { operationRoutes } from './providers/operations.js';
 import { resourceRoutes } from './providers/resources.js';
 import { storageRoutes } from './providers/storage.js';
+import { tagRoutes } from './providers/tags.js';
 import { type AssignmentView, assignmentView, ROLE_ASSIGNMENT_TYPE, ROLE_DEFINITION_TYPE } from './rbac.js';
 import { ExchangeRecorder, type RecordedExchange } from './recorder.js';
 import { applyScenario, publishMarketplaceVersion, seedBuiltInRoles } from './seed.js';
@@ -180,6 +182,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
   const unsubscribe = o.clock.onAdvance(tick);
   const routes = [
     ...operationRoutes,
+    ...tagRoutes,
     ...imageBuilderRoutes(service),
     ...authorizationRoutes,
     ...msiRoutes,

@@ -136,6 +136,22 @@ export const BUILT_IN_ROLES: readonly RoleDefinitionSeed[] = [
     ],
   },
   {
+    guid: '4a9ae827-6dc8-4573-8ac7-8239d42aa03f',
+    roleName: 'Tag Contributor',
+    description: 'Lets you manage tags on entities, without providing access to the entities themselves.',
+    type: 'BuiltInRole',
+    actions: [
+      'Microsoft.Authorization/*/read',
+      'Microsoft.Resources/subscriptions/resourceGroups/read',
+      'Microsoft.Resources/subscriptions/resourceGroups/resources/read',
+      'Microsoft.Resources/subscriptions/resources/read',
+      'Microsoft.Resources/deployments/*',
+      'Microsoft.Insights/alertRules/*',
+      'Microsoft.Support/*',
+      'Microsoft.Resources/tags/*',
+    ],
+  },
+  {
     guid: '9980e02c-c2be-4d73-94e8-173b1dc7cf3c',
     roleName: 'Virtual Machine Contributor',
     description: 'Create and manage virtual machines, manage disks, install and run software.',
