@@ -12,13 +12,11 @@
 import { statusOf } from '../../azure/errors.js';
 import { parseSubnetId, resourceGroupId } from '../../azure/resource-id.js';
 import { stagingResourceGroupOf } from '../../config.js';
-import { armRequest } from '../arm-request.js';
 import { type ActivityDeps, definitionOf } from '../deps.js';
 import { type AssignmentResult, assignRole } from './assign-role.js';
 
 /** Built-in Contributor role. */
 export const CONTRIBUTOR_ROLE_GUID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
-const RESOURCE_GROUPS_API = '2021-04-01';
 
 export interface PersistentRolesInput {
   readonly definition: string;
@@ -32,12 +30,7 @@ export async function stagingResourceGroupState(
 ): Promise<{ name: string; exists: boolean }> {
   const name = stagingResourceGroupOf(deps.config, definition);
   try {
-    await armRequest(
-      deps.clients,
-      'GET',
-      resourceGroupId(deps.config.subscriptionId, name),
-      RESOURCE_GROUPS_API,
-    );
+    await deps.clients.resources.resourceGroups.get(name);
     return { name, exists: true };
   } catch (e) {
     if (statusOf(e) !== 404) throw e;
