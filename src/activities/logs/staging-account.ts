@@ -1,12 +1,9 @@
 /**
  * Finds the storage account Image Builder created in a template's staging resource group (it holds
- * `packerlogs/<run-guid>/customization.log`). Read through ARM (no Storage management SDK needed).
+ * `packerlogs/<run-guid>/customization.log`), through the Storage management client.
  */
 import type { AzureClients } from '../../azure/clients.js';
 import { statusOf } from '../../azure/errors.js';
-import { armRequest } from '../arm-request.js';
-
-const STORAGE_API = '2023-05-01';
 
 export interface StagingAccount {
   readonly name: string;
@@ -14,33 +11,27 @@ export interface StagingAccount {
   readonly blobEndpoint: string;
 }
 
-interface StorageAccountList {
-  value?: { name?: string; properties?: { primaryEndpoints?: { blob?: string } } }[];
-}
+const RESOURCE_GROUP_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/*$/i;
 
 /** The staging account of a resource group id (`/subscriptions/…/resourceGroups/…`), or undefined. */
 export async function findStagingAccount(
-  clients: Pick<AzureClients, 'authorization'>,
+  clients: Pick<AzureClients, 'storage'>,
   stagingResourceGroupId: string,
 ): Promise<StagingAccount | undefined> {
-  let list: StorageAccountList | undefined;
+  const resourceGroup = RESOURCE_GROUP_ID.exec(stagingResourceGroupId)?.[1];
+  if (!resourceGroup) {
+    throw new Error(
+      `stagingResourceGroupId '${stagingResourceGroupId}' must be a resource group id: /subscriptions/{subscriptionId}/resourceGroups/{name}`,
+    );
+  }
   try {
-    list = (
-      await armRequest<StorageAccountList>(
-        clients,
-        'GET',
-        `${stagingResourceGroupId.replace(/\/+$/, '')}/providers/Microsoft.Storage/storageAccounts`,
-        STORAGE_API,
-      )
-    ).body;
+    for await (const account of clients.storage.storageAccounts.listByResourceGroup(resourceGroup)) {
+      const blob = account.primaryEndpoints?.blob;
+      if (account.name && blob) return { name: account.name, blobEndpoint: blob.replace(/\/+$/, '') };
+    }
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
     throw e;
   }
-  const account = (list?.value ?? []).find((a) => a.name && a.properties?.primaryEndpoints?.blob);
-  if (!account) return undefined;
-  return {
-    name: account.name!,
-    blobEndpoint: account.properties!.primaryEndpoints!.blob!.replace(/\/+$/, ''),
-  };
+  return undefined;
 }
