@@ -13,6 +13,7 @@
  *    side, then de-duplicates the two ExecutionStarted messages at run time so that only one executes), each
  *    caller re-reads the instance after its start and reports the build the instance actually carries.
  */
+import { statusOf } from '../azure/errors.js';
 import { type BuildInput, type BuildTrigger, buildInstanceId } from '../orchestration/contracts.js';
 import type { BuildRecordStore } from '../records/build-records.js';
 import { newBuildId } from './build-id.js';
@@ -125,7 +126,9 @@ async function recordAccepted(deps: StartBuildDeps, instanceId: string, input: B
       status: 'Queued',
     });
   } catch (e) {
-    // 409: the orchestration wrote it first. Anything else: the build runs anyway and records itself.
+    // 409: the orchestration wrote it first (the usual order), nothing to do. Anything else: the build
+    // runs anyway and records itself.
+    if (statusOf(e) === 409) return;
     deps.log?.warn(`build ${input.buildId}: its record was not created here: ${(e as Error).message}`);
   }
 }

@@ -62,7 +62,7 @@ export class FakeRecords implements Pick<BuildRecordStore, 'create' | 'get' | 'l
 
   async create(r: Parameters<BuildRecordStore['create']>[0]): Promise<BuildRecord> {
     await tick();
-    if (this.rows.has(r.buildId)) throw new Error('409 EntityAlreadyExists');
+    if (this.rows.has(r.buildId)) throw Object.assign(new Error('EntityAlreadyExists'), { statusCode: 409 });
     const rec: BuildRecord = { logUrls: [], phaseTimestamps: {}, status: 'Queued', ...r };
     this.rows.set(r.buildId, rec);
     return rec;

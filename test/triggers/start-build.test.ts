@@ -153,4 +153,27 @@ describe('build ids', () => {
       expect(parseBuildId(bad)).toBeUndefined();
     }
   });
+
+  it('is silent when the orchestration recorded the build first, and warns on any other record failure', async () => {
+    const warnings: string[] = [];
+    const log = { info: () => {}, warn: (m: string) => warnings.push(m), debug: () => {} };
+    const first = new FakeRecords();
+    const hub = new FakeTaskHub();
+    // The orchestration's own record lands before the starter's create: a 409, nothing to report.
+    first.create = async (r) => {
+      first.put({ ...r, status: 'Running' });
+      throw Object.assign(new Error('EntityAlreadyExists'), { statusCode: 409 });
+    };
+    const o = await startBuild({ orchestrations: hub, records: first, log }, req('aks-jumpbox'));
+    expect(o.outcome).toBe('started');
+    expect(first.rows.get(o.buildId ?? '')?.status).toBe('Running');
+    expect(warnings).toEqual([]);
+
+    const broken = new FakeRecords();
+    broken.create = async () => {
+      throw Object.assign(new Error('table unavailable'), { statusCode: 503 });
+    };
+    await startBuild({ orchestrations: new FakeTaskHub(), records: broken, log }, req('aks-jumpbox'));
+    expect(warnings).toEqual([expect.stringMatching(/record was not created here: table unavailable/)]);
+  });
 });
