@@ -19,7 +19,6 @@ import { getRunStatus, isTerminalRunState, startRun } from '../src/activities/ru
 import { resolveSourceVersion } from '../src/activities/source-version.js';
 import { deployTemplate } from '../src/activities/template/deploy-template.js';
 import { createAzureClients, setCredentialOverride } from '../src/azure/clients.js';
-import { makeStagingLogsReadable } from '../src/cli/commands/simulate.js';
 import { parseConfig } from '../src/config.js';
 import { startLocalDurableHost } from '../src/local/durable-host/index.js';
 import { startLocalAzure } from '../src/local/local-azure.js';
@@ -47,7 +46,6 @@ const clients = createAzureClients({
   caCert: { pem: azure.certificate.cert },
   credential: new LocalTestCredential(),
 });
-const accounts = azure.azurite.accounts.filter((a) => a !== 'devstoreaccount1');
 const host = await startLocalDurableHost({
   entryModules: [fileURLToPath(new URL('../src/functions/index.ts', import.meta.url))],
   clock: azure.clock,
@@ -63,7 +61,6 @@ const deps: ActivityDeps = {
 
 async function reset(): Promise<void> {
   azure.emulator.control.reset();
-  await makeStagingLogsReadable(clients, azure.azurite.endpoints.blob, accounts);
 }
 
 /** Baseline: the steps in a plain loop, polling on the same schedule by moving the clock directly. */

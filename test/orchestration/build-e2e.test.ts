@@ -19,7 +19,6 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   b.harness.emulator.control.reset();
-  await b.prepareStagingLogs();
 });
 
 /** The invariants after every build. */
@@ -227,15 +226,22 @@ describe('build orchestration end to end', () => {
       seenDuringRun = b.imageContributorAssignments().length;
       await b.host.terminate(buildInstanceId(DEF), 'operator terminated the build');
     });
-    await b.startBuild(DEF, { force: true });
+    const buildId = await b.startBuild(DEF, { force: true });
     const { runtimeStatus } = await b.finishStepwise(DEF);
     await during;
     expect(seenDuringRun).toBe(1);
     expect(runtimeStatus).toBe('Terminated');
-    // The finally never ran: the grant is still there until the janitor sweeps it.
+    // The finally never ran: the grant is still there until the janitor sweeps it, and the record still
+    // says Running until the janitor closes it.
     expect(b.imageContributorAssignments()).toHaveLength(1);
+    expect((await b.records.get(buildId))?.status).toBe('Running');
     await b.host.fireTimerTrigger(JANITOR_TIMER);
     expect(b.imageContributorAssignments()).toEqual([]);
+    expect(await b.records.get(buildId)).toMatchObject({
+      status: 'Failed',
+      phase: 'done',
+      error: { code: 'InstanceNotRunning' },
+    });
   });
 
   it('transient ARM failures (503 beyond the SDK retries) are retried durably after a backoff timer', async () => {

@@ -45,7 +45,6 @@ export interface BuildHost {
    */
   whenRunReaches(subState: string, action: () => Promise<unknown>): Promise<unknown>;
   /** Makes the staging log containers readable for the copy (see the header). */
-  prepareStagingLogs(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,34 +73,12 @@ export async function startBuildHost(
   );
 
   const pending = new Set<Promise<unknown>>();
-  const prepareStagingLogs = async () => {
-    const blob = harness.appSettings.ARCHIVE_STORAGE_ACCOUNT_URL!.replace(/\/[^/]+$/, '');
-    for (const account of [
-      'aibstaging0',
-      'aibstaging1',
-      'aibstaging2',
-      'aibstaging3',
-      'aibstaging4',
-      'aibstaging5',
-      'aibstaging6',
-      'aibstaging7',
-    ]) {
-      const c = harness.clients.blobService(`${blob}/${account}`).getContainerClient('packerlogs');
-      if (await c.exists()) {
-        if ((await c.getProperties()).blobPublicAccess === 'blob') continue;
-        await c.delete();
-      }
-      await c.create({ access: 'blob' });
-    }
-  };
-  await prepareStagingLogs();
 
   return {
     host,
     harness,
     records,
     env,
-    prepareStagingLogs,
     async startBuild(definition, body = {}) {
       const res = await fetch(`${host.baseUrl}/api/builds`, {
         method: 'POST',

@@ -11,13 +11,7 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type AzureClients,
-  createAzureClients,
-  getAzureClients,
-  resetAzureClients,
-  setCredentialOverride,
-} from '../../azure/clients.js';
+import { getAzureClients, resetAzureClients, setCredentialOverride } from '../../azure/clients.js';
 import { getConfig, resetConfigForTests } from '../../config.js';
 import type { ArmEmulator } from '../../local/arm-emulator/index.js';
 import { type LocalDurableHost, startLocalDurableHost } from '../../local/durable-host/index.js';
@@ -67,25 +61,6 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
     else throw new UsageError(`unknown option ${arg}; ${SIMULATE_USAGE}`);
   }
   return { fail, definition, json };
-}
-
-/**
- * Azurite fetches a copy source without forwarding x-ms-copy-source-authorization, so locally the staging
- * accounts' log containers are made readable without credentials (Azure authorizes the app's token).
- */
-export async function makeStagingLogsReadable(
-  clients: Pick<AzureClients, 'blobService'>,
-  blobEndpoint: string,
-  accounts: readonly string[],
-): Promise<void> {
-  for (const account of accounts) {
-    const c = clients.blobService(`${blobEndpoint}/${account}`).getContainerClient('packerlogs');
-    if (await c.exists()) {
-      if ((await c.getProperties()).blobPublicAccess === 'blob') continue;
-      await c.delete();
-    }
-    await c.create({ access: 'blob' });
-  }
 }
 
 /** Percent done for a progress bar, from the phase and the run's sub-state. */
@@ -172,16 +147,6 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       DURABLE_TASK_HUB_NAME: 'jumpboxsimulate',
       IMAGE_DEFINITIONS: JSON.stringify([{ name: args.definition }]),
     };
-    const blobEndpoint = azure.azurite.endpoints.blob;
-    await makeStagingLogsReadable(
-      createAzureClients({
-        subscriptionId: azure.emulator.subscriptionId,
-        caCert: { pem: azure.certificate.cert },
-        credential: new LocalTestCredential(),
-      }),
-      blobEndpoint,
-      azure.azurite.accounts.filter((a) => a !== 'devstoreaccount1'),
-    );
     const instanceId = buildInstanceId(args.definition);
     let lastLine = '';
     let started = azure.clock.now();

@@ -16,7 +16,11 @@ export class BuildLogWriter {
   write(accountUrl: string, blobName: string, content: string): void {
     this.enqueue(async () => {
       const container = this.clientFor(accountUrl).getContainerClient(LOG_CONTAINER);
-      await container.createIfNotExists();
+      // Azurite ignores x-ms-copy-source-authorization on copy-from-URL, so the app's server-side copy of a
+      // log (authorized with its token in Azure) can only read it here when the container is readable
+      // without credentials. A stand-in deviation, confined to the emulator's staging accounts.
+      // (Setting the access level of an existing container needs the account key: the emulator creates it.)
+      await container.createIfNotExists({ access: 'blob' });
       await container.getBlockBlobClient(blobName).upload(content, Buffer.byteLength(content), {
         blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
       });
