@@ -234,7 +234,7 @@ describe('shared grant across definitions', () => {
       async (d) => d === 'ops-box',
       async () => id.principalId,
     );
-    expect(running).toMatchObject({ running: ['ops-box'], removed: [], skipped: true });
+    expect(running).toMatchObject({ running: ['ops-box'], removed: [], skipped: true, closedRecords: [] });
     await records.update(ref, { status: 'Succeeded' });
     const gone = await revokeUnlessOthersRunning(two, {
       principalId: id.principalId,

@@ -52,6 +52,41 @@ export interface JanitorReport {
   readonly running: string[];
   readonly removed: string[];
   readonly skipped: boolean;
+  /** Build ids whose record said Queued/Running although their instance no longer runs. */
+  readonly closedRecords: string[];
+}
+
+/**
+ * Records of builds whose instance ended without finishing them (terminated, or lost) stay Queued/Running
+ * forever otherwise: close them as Failed with a reason, for every definition that has no running instance.
+ */
+async function closeOrphanedRecords(
+  deps: Deps,
+  notRunning: readonly string[],
+  nowIso: string,
+): Promise<string[]> {
+  const records = recordsOf(deps);
+  const closed: string[] = [];
+  for (const definition of notRunning) {
+    for (const status of ['Running', 'Queued'] as const) {
+      for (const r of await records.list({ definition, status, top: 20 })) {
+        await records.update(r, {
+          status: 'Failed',
+          phase: 'done',
+          finishedAt: nowIso,
+          error: {
+            code: 'InstanceNotRunning',
+            message:
+              'the build stopped without finishing (its orchestration instance was terminated or lost); closed by the janitor',
+          },
+        });
+        closed.push(r.buildId);
+      }
+    }
+  }
+  if (closed.length > 0)
+    deps.log(`janitor: closed ${closed.length} unfinished build record(s): ${closed.join(', ')}`);
+  return closed;
 }
 
 /** `isRunning(definition)` answers from the task hub (Pending/Running/ContinuedAsNew/Suspended). */
@@ -61,15 +96,17 @@ export async function sweepImageContributor(
   principalId: () => Promise<string | undefined>,
 ): Promise<JanitorReport> {
   const running: string[] = [];
-  for (const d of deps.config.definitions) if (await isRunning(d.name)) running.push(d.name);
+  const idle: string[] = [];
+  for (const d of deps.config.definitions) ((await isRunning(d.name)) ? running : idle).push(d.name);
+  const closedRecords = await closeOrphanedRecords(deps, idle, new Date().toISOString());
   if (running.length > 0) {
     deps.log(`janitor: builds running (${running.join(', ')}); Image Contributor left in place`);
-    return { running, removed: [], skipped: true };
+    return { running, removed: [], skipped: true, closedRecords };
   }
   const principal = await principalId();
   if (!principal) {
     deps.log('janitor: the builder identity does not exist; nothing to remove');
-    return { running, removed: [], skipped: true };
+    return { running, removed: [], skipped: true, closedRecords };
   }
   const { removed } = await revokeImageContributor(deps, { principalId: principal });
   deps.log(
@@ -77,5 +114,5 @@ export async function sweepImageContributor(
       ? `janitor: removed ${removed.length} Image Contributor assignment(s): ${removed.join(', ')}`
       : 'janitor: no Image Contributor assignment to remove',
   );
-  return { running, removed, skipped: false };
+  return { running, removed, skipped: false, closedRecords };
 }
