@@ -7,31 +7,8 @@
 import { permanent, statusOf } from '../azure/errors.js';
 import { parseTypedResourceId } from '../azure/resource-id.js';
 import { type GallerySource, isGallerySource } from '../image/definition.js';
+import { newestImageVersion } from '../image/versions.js';
 import { type ActivityDeps, definitionOf } from './deps.js';
-
-/** Numeric comparison of dotted versions ("24.04.202511060" vs "24.04.20251107"). Non-numeric parts compare as text. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.');
-  const pb = b.split('.');
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x) ? BigInt(x) : undefined;
-    const ny = /^\d+$/.test(y) ? BigInt(y) : undefined;
-    if (nx !== undefined && ny !== undefined) {
-      if (nx !== ny) return nx < ny ? -1 : 1;
-    } else if (x !== y) {
-      return x < y ? -1 : 1;
-    }
-  }
-  return 0;
-}
-
-export function newestVersion(versions: readonly string[]): string | undefined {
-  return [...versions].sort(compareVersions).at(-1);
-}
 
 export type SourceImage = MarketplaceSourceImage | GallerySourceImage;
 
@@ -51,7 +28,7 @@ export interface ListedGalleryVersion {
 
 /** What Azure means by a gallery image's latest: the numerically newest usable version not excluded from latest. */
 export function newestGalleryVersion(versions: readonly ListedGalleryVersion[]): string | undefined {
-  return newestVersion(
+  return newestImageVersion(
     versions
       .filter(
         (v) =>
@@ -126,7 +103,7 @@ export async function resolveSourceVersion(
   );
   const versions = listed.map((v) => v.name).filter((n): n is string => typeof n === 'string');
   if (version.toLowerCase() === 'latest') {
-    const newest = newestVersion(versions);
+    const newest = newestImageVersion(versions);
     if (!newest) {
       throw permanent(
         'SourceImageNotFound',

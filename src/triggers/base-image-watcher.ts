@@ -6,7 +6,7 @@
 import type { ImageDefinition } from '../image/definition.js';
 import type { BuildRecordStore } from '../records/build-records.js';
 import { sourceOf } from './definition-source.js';
-import { compareImageVersions, newestImageVersion } from './image-versions.js';
+import { compareImageVersions, newestImageVersion } from '../image/versions.js';
 import type { BuildOrchestrations } from './orchestration-port.js';
 import { startBuild } from './start-build.js';
 

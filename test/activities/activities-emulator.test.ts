@@ -1,5 +1,3 @@
-/** Activities on their own against the ARM emulator and Azurite (real SDK clients). */
-import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveBuilderIdentity } from '../../src/activities/builder-identity.js';
 import { type ActivityDeps, recordsOf } from '../../src/activities/deps.js';
@@ -11,7 +9,7 @@ import {
   revokeImageContributor,
 } from '../../src/activities/roles/image-contributor.js';
 import { revokeUnlessOthersRunning, sweepImageContributor } from '../../src/activities/roles/janitor.js';
-import { compareVersions, newestVersion, resolveSourceVersion } from '../../src/activities/source-version.js';
+import { resolveSourceVersion } from '../../src/activities/source-version.js';
 import { planTemplate } from '../../src/activities/template/deploy-template.js';
 import { parseConfig } from '../../src/config.js';
 import { blobAccountUrl } from '../support/azurite.js';
@@ -103,21 +101,6 @@ describe('builder identity', () => {
 });
 
 describe('source version', () => {
-  it('sorts numerically, not lexicographically (property)', () => {
-    expect(newestVersion(['24.04.9', '24.04.10', '24.04.202501140'])).toBe('24.04.202501140');
-    expect(newestVersion(['1.9.0', '1.10.0'])).toBe('1.10.0');
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.nat(99), fc.nat(99), fc.nat(999999)), { minLength: 1, maxLength: 20 }),
-        (parts) => {
-          const vs = parts.map((p) => p.join('.'));
-          const newest = newestVersion(vs)!;
-          for (const v of vs) expect(compareVersions(v, newest)).toBeLessThanOrEqual(0);
-        },
-      ),
-    );
-  });
-
   it('resolves "latest" to the newest marketplace version, and checks a pinned one', async () => {
     const h = harness();
     h.emulator.control.publishImageVersion({

@@ -4,7 +4,7 @@ import {
   compareImageVersions,
   newestImageVersion,
   sortImageVersionsNewestFirst,
-} from '../../src/triggers/image-versions.js';
+} from '../../src/image/versions.js';
 
 const segment = fc.nat({ max: 5_000_000_000 }).map(String);
 const version = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('.'));
