@@ -106,8 +106,8 @@ export function useEmulator(options: Parameters<typeof startTestEmulator>[0] = {
 }
 
 /**
- * A raw ARM call with the test credential and the local CA, for surfaces without an installed SDK
- * (resource groups, storage accounts). `path` starts at `/subscriptions/...` and carries its api-version.
+ * A raw ARM call with the test credential and the local CA, for checks below the SDKs (malformed
+ * requests, headers, api-versions). `path` starts at `/subscriptions/...` and carries its api-version.
  */
 export async function armRequest(
   h: EmulatorHarness,

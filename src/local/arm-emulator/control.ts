@@ -1,6 +1,6 @@
 /**
  * The control API over HTTP (`{controlEndpoint}/...`), a thin mapping onto the in-process control and
- * state objects. Documented in docs/readme/20-emulator.md.
+ * state objects. Documented in README.md ("Local Azure: the ARM emulator").
  */
 import type { ArmResponse } from './context.js';
 import { ArmError } from './errors.js';
