@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/config.js';
 import { ArgumentError, egressOutput, templateOutput } from '../../src/image/cli-output.js';
 import { PLACEHOLDER } from '../../src/image/example-context.js';
-import { SUB, VNET } from './support/examples.js';
+import { minimalSettings, SUB } from './support/examples.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const noSettings: Record<string, string | undefined> = Object.fromEntries(
@@ -30,16 +30,9 @@ async function egress(argv: string[], env: Record<string, string | undefined> = 
   return 0;
 }
 
-const validSettings = {
-  AZURE_SUBSCRIPTION_ID: SUB,
+const validSettings: Record<string, string> = {
+  ...minimalSettings,
   AZURE_LOCATION: 'westeurope',
-  IMAGE_BUILDER_RESOURCE_GROUP: 'rg-imagebuilder',
-  IMAGE_DESTINATION_RESOURCE_GROUP: 'rg-images',
-  BUILD_SUBNET_ID: `${VNET}/subnets/snet-build`,
-  BUILDER_IDENTITY_ID: `/subscriptions/${SUB}/resourceGroups/rg-imagebuilder/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib`,
-  NETWORK_JOINER_ROLE_ID: '11111111-1111-1111-1111-111111111111',
-  IMAGE_CONTRIBUTOR_ROLE_ID: '22222222-2222-2222-2222-222222222222',
-  ARCHIVE_STORAGE_ACCOUNT_URL: 'https://starchive.blob.core.windows.net',
   IMAGE_DEFINITIONS: JSON.stringify([
     { name: 'aks-jumpbox' },
     { name: 'jb-osm', tools: { osm: { enabled: true } } },

@@ -15,7 +15,7 @@ import {
   resolveManifest,
 } from '../../src/image/tools-manifest.js';
 import { sourceOf } from '../../src/triggers/definition-source.js';
-import { SOURCE_GALLERY_IMAGE, SUB, VNET } from './support/examples.js';
+import { minimalSettings, SOURCE_GALLERY_IMAGE, SUB, VNET } from './support/examples.js';
 
 function issues(input: unknown): Array<{ path: string; message: string }> {
   const r = imageDefinitionSchema.safeParse(input);
@@ -259,17 +259,7 @@ describe('image definition schema', () => {
 });
 
 describe('IMAGE_DEFINITIONS in the app config', () => {
-  const env = {
-    AZURE_SUBSCRIPTION_ID: SUB,
-    AZURE_LOCATION: 'eastus2',
-    IMAGE_BUILDER_RESOURCE_GROUP: 'rg-imagebuilder',
-    IMAGE_DESTINATION_RESOURCE_GROUP: 'rg-images',
-    BUILD_SUBNET_ID: `${VNET}/subnets/snet-build`,
-    BUILDER_IDENTITY_ID: `/subscriptions/${SUB}/resourceGroups/rg-imagebuilder/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib`,
-    NETWORK_JOINER_ROLE_ID: '11111111-1111-1111-1111-111111111111',
-    IMAGE_CONTRIBUTOR_ROLE_ID: '22222222-2222-2222-2222-222222222222',
-    ARCHIVE_STORAGE_ACCOUNT_URL: 'https://starchive.blob.core.windows.net',
-  };
+  const env = minimalSettings;
 
   it('parses a gallery definition and reports a bad one with its path', () => {
     const ok = parseConfig({

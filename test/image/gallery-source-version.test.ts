@@ -12,19 +12,9 @@ import {
 import type { AzureClients } from '../../src/azure/clients.js';
 import { ClassifiedError } from '../../src/azure/errors.js';
 import { parseConfig } from '../../src/config.js';
-import { SOURCE_GALLERY_IMAGE, SUB, VNET } from './support/examples.js';
+import { minimalSettings, SOURCE_GALLERY_IMAGE } from './support/examples.js';
 
-const env = {
-  AZURE_SUBSCRIPTION_ID: SUB,
-  AZURE_LOCATION: 'eastus2',
-  IMAGE_BUILDER_RESOURCE_GROUP: 'rg-imagebuilder',
-  IMAGE_DESTINATION_RESOURCE_GROUP: 'rg-images',
-  BUILD_SUBNET_ID: `${VNET}/subnets/snet-build`,
-  BUILDER_IDENTITY_ID: `/subscriptions/${SUB}/resourceGroups/rg-imagebuilder/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib`,
-  NETWORK_JOINER_ROLE_ID: '11111111-1111-1111-1111-111111111111',
-  IMAGE_CONTRIBUTOR_ROLE_ID: '22222222-2222-2222-2222-222222222222',
-  ARCHIVE_STORAGE_ACCOUNT_URL: 'https://starchive.blob.core.windows.net',
-};
+const env = minimalSettings;
 
 function configWith(source: Record<string, unknown>) {
   return parseConfig({ ...env, IMAGE_DEFINITIONS: JSON.stringify([{ name: 'golden-jb', source }]) });

@@ -9,6 +9,19 @@ import type { TemplateBodyInput } from '../../../src/image/template-body.js';
 export const SUB = '11111111-2222-3333-4444-555555555555';
 export const VNET = `/subscriptions/${SUB}/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-build`;
 
+/** The required app settings for these ids (location eastus2); tests add IMAGE_DEFINITIONS and overrides. */
+export const minimalSettings: Readonly<Record<string, string>> = {
+  AZURE_SUBSCRIPTION_ID: SUB,
+  AZURE_LOCATION: 'eastus2',
+  IMAGE_BUILDER_RESOURCE_GROUP: 'rg-imagebuilder',
+  IMAGE_DESTINATION_RESOURCE_GROUP: 'rg-images',
+  BUILD_SUBNET_ID: `${VNET}/subnets/snet-build`,
+  BUILDER_IDENTITY_ID: `/subscriptions/${SUB}/resourceGroups/rg-imagebuilder/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib`,
+  NETWORK_JOINER_ROLE_ID: '11111111-1111-1111-1111-111111111111',
+  IMAGE_CONTRIBUTOR_ROLE_ID: '22222222-2222-2222-2222-222222222222',
+  ARCHIVE_STORAGE_ACCOUNT_URL: 'https://starchive.blob.core.windows.net',
+};
+
 export const defaultDefinition: ImageDefinition = parseImageDefinition({ name: DEFAULT_DEFINITION_NAME });
 
 /** Gallery distribution (two regions) + AIB isolated build (container instance subnet), no managed image. */
