@@ -4,9 +4,9 @@
  * NUMERIC comparison, and starts a build when it is newer than the source version of the last successful build.
  */
 import type { ImageDefinition } from '../image/definition.js';
+import { compareImageVersions, newestImageVersion } from '../image/versions.js';
 import type { BuildRecordStore } from '../records/build-records.js';
 import { sourceOf } from './definition-source.js';
-import { compareImageVersions, newestImageVersion } from '../image/versions.js';
 import type { BuildOrchestrations } from './orchestration-port.js';
 import { startBuild } from './start-build.js';
 

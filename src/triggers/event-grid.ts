@@ -4,9 +4,9 @@
  * logged at debug level). Subscription validation events are answered with their validation code.
  */
 import type { ImageDefinition } from '../image/definition.js';
+import { compareImageVersions } from '../image/versions.js';
 import type { BuildRecordStore } from '../records/build-records.js';
 import { distributionGalleryImageOf, sourceOf } from './definition-source.js';
-import { compareImageVersions } from '../image/versions.js';
 import type { BuildOrchestrations } from './orchestration-port.js';
 import { startBuild } from './start-build.js';
 
