@@ -81,13 +81,13 @@ describe('adaptive polling schedule', () => {
     );
   });
 
-  it('polls at the floor while Distributing', () => {
+  it('polls at the floor while Distributing (never past the deadline)', () => {
     fc.assert(
       fc.property(policyArb, fc.double({ min: 0, max: 0.5, noNaN: true }), (p, f) => {
         const elapsed = Math.floor(f * p.expectedSeconds);
         expect(
           nextPollDelaySeconds(p, { elapsedSeconds: elapsed, runSubState: 'Distributing', firstPoll: false }),
-        ).toBe(p.minIntervalSeconds);
+        ).toBe(Math.min(p.minIntervalSeconds, p.deadlineSeconds - elapsed));
       }),
     );
   });
