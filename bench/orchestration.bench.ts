@@ -178,7 +178,7 @@ for (const [kind, r] of Object.entries(rows)) {
   );
 }
 process.stdout.write(
-  `host / baseline real time: ${(mean(rows.host!.ms) / mean(rows.baseline!.ms)).toFixed(2)}x; extra ARM requests/build on the host: ${(mean(rows.host!.arm) - mean(rows.baseline!.arm)).toFixed(1)} (the image tag: GET + PUT of the managed image)\n`,
+  `host / baseline real time: ${(mean(rows.host!.ms) / mean(rows.baseline!.ms)).toFixed(2)}x; extra ARM requests/build on the host: ${(mean(rows.host!.arm) - mean(rows.baseline!.arm)).toFixed(1)} (the build-id tag the host run adds to the image)\n`,
 );
 await host.stop();
 await azure.stop();
