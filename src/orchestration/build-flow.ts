@@ -331,6 +331,17 @@ function* pollUntilDone(
   };
   let cancelRequested = false;
   let timedOut = false;
+  /** Asks Image Builder to cancel the run (user request or deadline), once the phase is shown. */
+  function* requestCancel(): Flow<void> {
+    cancelRequested = true;
+    state.phase = 'cancelling';
+    publish();
+    yield* record({
+      phase: 'cancelling',
+      phaseTimestamps: { cancelling: df.currentUtcDateTime.toISOString() },
+    });
+    yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
+  }
   let firstPoll = true;
   let last: RunStatus | undefined;
   for (let episode = 0; ; episode++) {
@@ -361,14 +372,7 @@ function* pollUntilDone(
     if (!cancelRequested) {
       const winner = yield df.Task.any([poll, cancelEvent]);
       if (winner === cancelEvent) {
-        cancelRequested = true;
-        state.phase = 'cancelling';
-        publish();
-        yield* record({
-          phase: 'cancelling',
-          phaseTimestamps: { cancelling: df.currentUtcDateTime.toISOString() },
-        });
-        yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
+        yield* requestCancel();
         // Give the cancellation time to finish beyond the original deadline.
         policy = {
           ...policy,
@@ -442,14 +446,7 @@ function* pollUntilDone(
         };
       }
       timedOut = true;
-      cancelRequested = true;
-      state.phase = 'cancelling';
-      publish();
-      yield* record({
-        phase: 'cancelling',
-        phaseTimestamps: { cancelling: df.currentUtcDateTime.toISOString() },
-      });
-      yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
+      yield* requestCancel();
       policy = { ...policy, deadlineSeconds: elapsedSince(df, runStartedAt) + CANCEL_GRACE_SECONDS };
       continue;
     }
