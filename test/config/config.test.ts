@@ -182,8 +182,8 @@ describe('sample settings and README stay in step with the settings the app read
     for (const name of Object.keys(SETTINGS)) expect(Object.keys(sample)).toContain(name);
   });
 
-  it('README.md documents every app setting in its configuration table', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('docs/configuration.md documents every app setting in its configuration table', () => {
+    const readme = readFileSync('docs/configuration.md', 'utf8');
     const missing = Object.keys(SETTINGS).filter(
       (name) => !new RegExp(`^\\|\\s*\`${name}\``, 'm').test(readme),
     );
