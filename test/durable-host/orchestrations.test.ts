@@ -118,6 +118,8 @@ describe('local durable host: orchestration patterns', () => {
     expect(callsOf('flaky')).toHaveLength(3);
   });
 
+  // Extension v3.x DurableOrchestrationContext.CreateTimer: over MaximumDelayTime (6 days) the first segment is
+  // now + LongRunningTimerIntervalLength (3 days), then 3-day segments until less than 3 days remain.
   it('splits a timer longer than maximumShortTimerDuration into longRunningTimerIntervalDuration segments', async () => {
     const id = await host.startOrchestration('longTimer', 10);
     const t0 = (await host.getStatus(id))!.createdTime;
@@ -133,10 +135,12 @@ describe('local durable host: orchestration patterns', () => {
       'TimerFired#1',
       'TimerCreated#2',
       'TimerFired#2',
+      'TimerCreated#3',
+      'TimerFired#3',
       'ExecutionCompleted',
     ]);
     const fireAts = events.filter((e) => e.EventType === 10).map((e) => Date.parse(e.FireAt!) - base);
-    expect(fireAts).toEqual([3 * DAY, 6 * DAY, 10 * DAY]);
+    expect(fireAts).toEqual([3 * DAY, 6 * DAY, 9 * DAY, 10 * DAY]);
   });
 
   it('races an external event against a timer: the event wins when raised in time', async () => {
