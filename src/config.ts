@@ -20,6 +20,7 @@ import {
   isGallerySource,
   vnetOf,
 } from './image/definition.js';
+import { formatDefinitionProblems } from './image/definition-errors.js';
 
 export interface ConfigProblem {
   readonly setting: string;
@@ -439,9 +440,8 @@ export function parseConfig(env: Env): AppConfig {
         }
       }
     } else {
-      for (const issue of r.error.issues) {
-        const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-        problems.push({ setting: 'IMAGE_DEFINITIONS', message: `${path || '(root)'}: ${issue.message}` });
+      for (const line of formatDefinitionProblems(r.error.issues, defsJson)) {
+        problems.push({ setting: 'IMAGE_DEFINITIONS', message: line });
       }
     }
   }

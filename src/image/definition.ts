@@ -4,6 +4,7 @@
  * invalid definitions fail config validation with the field path and the reason.
  */
 import { z } from 'zod';
+import { formatDefinitionProblems } from './definition-errors.js';
 import { ManifestError, resolveManifest, type ToolsManifest, toolOverrideSchema } from './tools-manifest.js';
 
 export const DEFAULT_DEFINITION_NAME = 'aks-jumpbox';
@@ -284,12 +285,5 @@ export function manifestOf(definition: ImageDefinition): ToolsManifest {
 export function parseImageDefinition(input: unknown): ImageDefinition {
   const r = imageDefinitionSchema.safeParse(input);
   if (r.success) return r.data;
-  throw new Error(
-    `invalid image definition: ${r.error.issues
-      .map(
-        (i) =>
-          `${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') || '(root)'}: ${i.message}`,
-      )
-      .join('; ')}`,
-  );
+  throw new Error(`invalid image definition: ${formatDefinitionProblems(r.error.issues, input).join('; ')}`);
 }
