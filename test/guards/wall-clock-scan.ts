@@ -31,7 +31,7 @@ export function wallClockAssertions(source: string): { line: number; text: strin
   if (/\bvi\.useFakeTimers\(/.test(source)) return [];
   const code = source
     .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '))
-    .replace(/(?<![:'"\w])\/\/.*$/gm, '');
+    .replace(/(?<![:'"\w\\])\/\/.*$/gm, '');
   // Variables holding a real clock reading: const started = Date.now();
   const stamps = new Set<string>();
   for (const m of code.matchAll(
