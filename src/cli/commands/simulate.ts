@@ -1,6 +1,8 @@
 /**
  * `npm run simulate` = `jumpbox-builder simulate [--fail customizer|validation|distribution|timeout]
- * [--definition NAME] [--json]`: the main job end to end on the embedded defaults, with no Azure.
+ * [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]`: the main job end to end on the
+ * embedded defaults (or a scenario file, docs/simulate.md), with no Azure. Role assignments take 30 s to
+ * 10 simulated minutes to count, as in Azure, unless --rbac-delay or the scenario says otherwise.
  *
  * Starts Azurite, the ARM emulator (default scenario) and the local Durable host with the app's real
  * registrations, starts a build through the app's own POST /api/builds, shows live progress (a bar on a
@@ -16,6 +18,7 @@ import { getConfig, resetConfigForTests } from '../../config.js';
 import type { ArmEmulator } from '../../local/arm-emulator/index.js';
 import { type LocalDurableHost, startLocalDurableHost } from '../../local/durable-host/index.js';
 import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
+import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
 import { type BuildOutput, type BuildProgress, buildInstanceId } from '../../orchestration/contracts.js';
 import { progressPercent } from '../build-progress.js';
@@ -31,10 +34,14 @@ export interface SimulateArgs {
   readonly fail?: SimulatedFailure | undefined;
   readonly definition: string;
   readonly json: boolean;
+  /** A scenario JSON file (missing parts from the default scenario). */
+  readonly scenario?: string | undefined;
+  /** Role assignment propagation delay in seconds; overrides the scenario's. */
+  readonly rbacDelay?: number | undefined;
 }
 
 export const SIMULATE_USAGE =
-  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--json]';
+  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]';
 
 export const SIMULATE_HELP = `${SIMULATE_USAGE}
 
@@ -43,6 +50,8 @@ app's real registrations) on virtual time, then prints a summary. Nothing reache
   --fail KIND         make the build fail: customizer, validation, distribution (the grant is removed
                       mid-build) or timeout
   --definition NAME   image definition to build (default aks-jumpbox)
+  --scenario FILE     emulated Azure from a scenario JSON (start from: npm run cli -- scenario --print-default)
+  --rbac-delay S      role-assignment propagation delay in simulated seconds (default: a realistic 30-600 s)
   --json              progress and summary on stderr; one JSON line on stdout
 
 Exit codes: 0 the build succeeded and no Image Contributor grant is left; 1 otherwise (e.g. a --fail run);
@@ -53,6 +62,8 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   let fail: SimulatedFailure | undefined;
   let definition = 'aks-jumpbox';
   let json = false;
+  let scenario: string | undefined;
+  let rbacDelay: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -74,10 +85,19 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
           `--definition must be a definition name: 3-32 lowercase letters, digits and hyphens (got "${definition}")`,
         );
       }
+    } else if (arg === '--scenario') scenario = value();
+    else if (arg === '--rbac-delay') {
+      const raw = value();
+      rbacDelay = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(rbacDelay) || rbacDelay < 0) {
+        throw new UsageError(
+          `--rbac-delay must be a number of simulated seconds >= 0 before a role assignment change counts (got "${raw}")`,
+        );
+      }
     } else if (arg === '--json') json = true;
     else throw new UsageError(`unknown option ${arg}; ${SIMULATE_USAGE}`);
   }
-  return { fail, definition, json };
+  return { fail, definition, json, scenario, rbacDelay };
 }
 
 function minutes(ms: number): string {
@@ -123,7 +143,11 @@ function imageContributorAssignments(emulator: ArmEmulator, settings: Record<str
 
 /** Runs one simulated build on freshly started stand-ins; everything is stopped before it returns. */
 export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promise<SimulationResult> {
-  const azure: LocalAzure = await startLocalAzure();
+  const scenario = args.scenario ? loadScenario(args.scenario, CLI_DEFAULT_SCENARIO) : CLI_DEFAULT_SCENARIO;
+  const azure: LocalAzure = await startLocalAzure({
+    scenario,
+    ...(args.rbacDelay !== undefined ? { rbacPropagationSeconds: args.rbacDelay } : {}),
+  });
   let host: LocalDurableHost | undefined;
   try {
     setCredentialOverride(new LocalTestCredential());
@@ -275,10 +299,17 @@ export function summaryLines(r: SimulationResult): string[] {
 
 export const command: CliCommand = {
   summary:
-    'simulate one build end to end on emulated Azure (--fail customizer|validation|distribution|timeout, --json)',
+    'simulate one build end to end on emulated Azure (--fail ..., --scenario FILE, --rbac-delay S, --json)',
   usage: SIMULATE_HELP,
   async run(argv) {
     const args = parseSimulateArgs(argv);
+    if (args.scenario) {
+      try {
+        loadScenario(args.scenario, CLI_DEFAULT_SCENARIO);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
     const io: SimulationIo = {
       out: (s) => (args.json ? process.stderr : process.stdout).write(s),
       json: (s) => process.stdout.write(s),

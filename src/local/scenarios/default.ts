@@ -1,9 +1,10 @@
 /**
  * The default scenario: a valid environment for the app, after the seed runbook. Resource groups, a vnet
  * with a /28 build subnet (private-link service network policies Disabled) behind an NSG at least as
- * permissive as the runbook's tables, the two least-privilege custom roles, the builder identity, and
+ * permissive as the runbook's tables, a NAT gateway for its outbound traffic (private subnet), the two least-privilege custom roles, the builder identity, and
  * marketplace versions of Ubuntu 22.04 and 24.04 (gen2).
  */
+import { REALISTIC_RBAC_PROPAGATION } from '../arm-emulator/rbac-propagation.js';
 import { LOCAL_APP_OBJECT_ID, LOCAL_TENANT_ID } from '../test-credential.js';
 import type { Scenario } from './types.js';
 
@@ -111,6 +112,9 @@ export const DEFAULT_SCENARIO: Scenario = {
       ],
     },
   ],
+  // Explicit outbound for the build subnet: new vnets get private subnets (defaultOutboundAccess false)
+  // since Network API 2025-07-01 (31 March 2026), so the build VM reaches the internet through NAT.
+  natGateways: [{ resourceGroup: 'rg-enterprise-networking-spokes', name: 'ng-imagebuilder' }],
   virtualNetworks: [
     {
       resourceGroup: 'rg-enterprise-networking-spokes',
@@ -122,6 +126,8 @@ export const DEFAULT_SCENARIO: Scenario = {
           addressPrefix: '10.240.0.0/28',
           privateLinkServiceNetworkPolicies: 'Disabled',
           networkSecurityGroup: 'nsg-snet-imagebuilder',
+          defaultOutboundAccess: false,
+          natGateway: 'ng-imagebuilder',
         },
       ],
     },
@@ -181,4 +187,14 @@ export const DEFAULT_SCENARIO: Scenario = {
     networkJoinerRoleGuid: NETWORK_JOINER_ROLE_GUID,
     imageContributorRoleGuid: IMAGE_CONTRIBUTOR_ROLE_GUID,
   },
+};
+
+/**
+ * The scenario `npm run simulate` and `npm run local` start from (and `cli scenario --print-default`
+ * prints): the default scenario with role assignments that take 30 s to 10 min to count, as in Azure.
+ */
+export const CLI_DEFAULT_SCENARIO: Scenario = {
+  rbacPropagationSeconds: REALISTIC_RBAC_PROPAGATION,
+  randomSeed: 1,
+  ...DEFAULT_SCENARIO,
 };

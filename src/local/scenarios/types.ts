@@ -12,6 +12,24 @@ export interface ScenarioSubnet {
   readonly networkSecurityGroup?: string;
   /** Addresses already used by other NICs (ipConfigurations count). */
   readonly ipConfigurationCount?: number;
+  /** Services the subnet is delegated to, e.g. `Microsoft.ContainerInstance/containerGroups`. */
+  readonly delegations?: readonly string[];
+  /**
+   * false: a private subnet (no implicit outbound IP; the default for new vnets created with Network API
+   * 2025-07-01 and later, after 31 March 2026). Absent: Azure's older default, outbound access on.
+   */
+  readonly defaultOutboundAccess?: boolean;
+  /** Name of a NAT gateway of the scenario in the same resource group (explicit outbound). */
+  readonly natGateway?: string;
+  /** Name of a route table of the scenario in the same resource group. */
+  readonly routeTable?: string;
+}
+
+export interface ScenarioRoute {
+  readonly name: string;
+  readonly addressPrefix: string;
+  readonly nextHopType: 'VirtualNetworkGateway' | 'VnetLocal' | 'Internet' | 'VirtualAppliance' | 'None';
+  readonly nextHopIpAddress?: string;
 }
 
 export interface ScenarioSecurityRule {
@@ -48,6 +66,14 @@ export interface ScenarioRoleAssignment {
 }
 
 export interface Scenario {
+  /**
+   * Seconds before a role assignment change counts for authorization (GET/list show it at once): a number,
+   * or `{min, max}` drawn per change from the seeded random source. Absent: 0 (what the tests use);
+   * `npm run simulate` and `npm run local` use 30-600 (docs/emulator.md).
+   */
+  readonly rbacPropagationSeconds?: number | { readonly min: number; readonly max: number };
+  /** Seed of the random source the emulator draws delays from (default 1): the same seed, the same delays. */
+  readonly randomSeed?: number;
   readonly subscriptionId: string;
   readonly tenantId: string;
   readonly location: string;
@@ -60,6 +86,12 @@ export interface Scenario {
     readonly resourceGroup: string;
     readonly name: string;
     readonly securityRules: readonly ScenarioSecurityRule[];
+  }[];
+  readonly natGateways?: readonly { readonly resourceGroup: string; readonly name: string }[];
+  readonly routeTables?: readonly {
+    readonly resourceGroup: string;
+    readonly name: string;
+    readonly routes: readonly ScenarioRoute[];
   }[];
   readonly virtualNetworks?: readonly {
     readonly resourceGroup: string;
@@ -74,6 +106,12 @@ export interface Scenario {
     readonly clientId?: string;
   }[];
   readonly customRoles?: readonly ScenarioRole[];
+  /**
+   * Resource provider namespaces registered on the subscription (replaces the default list: Authorization,
+   * Compute, ContainerInstance, KeyVault, ManagedIdentity, Network, Resources, Storage,
+   * VirtualMachineImages). Isolated builds need Microsoft.ContainerInstance.
+   */
+  readonly registeredProviders?: readonly string[];
   readonly roleAssignments?: readonly ScenarioRoleAssignment[];
   /** Marketplace images and their versions. */
   readonly marketplace?: readonly {

@@ -1,13 +1,14 @@
 /**
  * Microsoft.VirtualMachineImages/imageTemplates: PUT (201 + Azure-AsyncOperation, Creating ->
  * Succeeded/Failed), immutability (409 on change, 200 on repeat), GET/list/DELETE, run/cancel with the
- * build state machine on the virtual clock, logs in the staging account, RBAC checked at distribution,
+ * build state machine on the virtual clock, logs in the staging account, the identity's rights checked at
+ * template creation, when a run is invoked and again at distribution,
  * run outputs.
  */
 import { randomUUID } from 'node:crypto';
 import type { ArmRequest, ArmResponse, EmulatorContext } from '../context.js';
-import { ArmError, authorizationFailedMessage, conflict, resourceNotFound } from '../errors.js';
-import type { AsyncOperation, OperationError, OperationOutcome } from '../operations.js';
+import { ArmError, conflict, resourceNotFound } from '../errors.js';
+import type { AsyncOperation, OperationOutcome } from '../operations.js';
 import {
   acceptedResponse,
   asyncPutResponse,
@@ -19,10 +20,10 @@ import {
   tagsOf,
 } from '../providers/common.js';
 import { IDENTITY_TYPE } from '../providers/msi.js';
-import { SUBNET_TYPE } from '../providers/network.js';
+import { subnetEgress } from '../providers/network.js';
 import { deleteResourceGroupContents, putResourceGroup } from '../providers/resources.js';
 import { putStagingStorageAccount, storageAccountId } from '../providers/storage.js';
-import { effectiveAssignments, hasPermission, ROLE_ASSIGNMENT_TYPE, roleGuidOf } from '../rbac.js';
+import { ROLE_ASSIGNMENT_TYPE } from '../rbac.js';
 import type { Json } from '../store.js';
 import { customizationLog, LOG_CONTAINER, type LogContext, validationLog } from './build-logs.js';
 import {
@@ -35,22 +36,35 @@ import {
   timeoutMsOf,
 } from './build-run.js';
 import { distributeArtifacts } from './distribution.js';
-import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
 import {
-  IMAGE_BUILDER_NAMESPACE,
-  NETWORK_JOIN_ACTION,
-  type RunRecord,
-  TEMPLATE_TYPE,
-  type TemplateRecord,
-} from './types.js';
+  notAuthorizedMessage,
+  type ProvisioningFailure,
+  provisioningFailure,
+  unauthorizedDistributionTarget,
+} from './provisioning-checks.js';
+import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
+import { IMAGE_BUILDER_NAMESPACE, type RunRecord, TEMPLATE_TYPE, type TemplateRecord } from './types.js';
 import { newestVersion } from './versions.js';
 
 const NS = IMAGE_BUILDER_NAMESPACE;
 const CONTRIBUTOR_ROLE_GUID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
-const OWNER_ROLE_GUID = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
 
 export class ImageBuilderService {
   private readonly templates = new Map<string, TemplateRecord>();
+  /** While true, new templates stay Creating until released (a hanging creation, for tests). */
+  private holdCreation = false;
+
+  /** Holds new template creations in Creating, or releases every held one. */
+  setCreationHold(hold: boolean): { hold: boolean; held: string[] } {
+    this.holdCreation = hold;
+    if (!hold) for (const t of this.templates.values()) t.held = false;
+    return {
+      hold,
+      held: this.records()
+        .filter((t) => t.held)
+        .map((t) => t.name),
+    };
+  }
 
   constructor(private readonly ctx: EmulatorContext) {}
 
@@ -64,6 +78,7 @@ export class ImageBuilderService {
 
   clear(): void {
     this.templates.clear();
+    this.holdCreation = false;
   }
 
   /** Advances every active run to the current virtual time. */
@@ -72,6 +87,9 @@ export class ImageBuilderService {
     for (const t of this.templates.values()) {
       if (t.run && !t.run.finished) this.advance(t, t.run, now);
       if (t.provisioningState === 'Creating') this.ctx.operations.settle(t.createOp);
+      // A deletion also ends on its own once virtual time has moved past its start.
+      if (t.provisioningState === 'Deleting' && t.deleteOp && now > t.deleteOp.startMs)
+        this.ctx.operations.settle(t.deleteOp);
     }
   }
 
@@ -132,6 +150,12 @@ export class ImageBuilderService {
     const validated = validateTemplateBody(name, body, ctx.subscriptionId);
     const canonical = canonicalTemplate(body);
     const existing = this.get(id);
+    if (existing?.provisioningState === 'Deleting') {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' is being deleted; wait until the deletion has finished before creating it again.`,
+      );
+    }
     if (existing) {
       if (existing.canonical !== canonical) {
         throw conflict(
@@ -162,13 +186,16 @@ export class ImageBuilderService {
       validated.stagingResourceGroup?.name ?? `IT_${rg}_${name}_${randomUUID()}`.slice(0, 90);
     const stagingId = resourceGroupId(ctx.subscriptionId, stagingName);
     const stagingExists = ctx.store.has(stagingId);
-    const failure = this.provisioningFailure(
-      validated.subnetId,
-      String(identityProps.principalId),
-      (body.properties as Json).source as Json,
-      stagingExists ? stagingId : undefined,
+    // What AIB finds wrong while creating the template, checked when the PUT arrives.
+    const failure = provisioningFailure(ctx, {
+      principalId: String(identityProps.principalId),
       location,
-    );
+      source: (body.properties as Json).source as Json,
+      subnetId: validated.subnetId,
+      containerInstanceSubnetId: validated.containerInstanceSubnetId,
+      existingStaging: stagingExists ? stagingId : undefined,
+      stagingInUse: this.records().map((t) => resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup)),
+    });
     const account = ctx.nextStagingAccount();
     const record: TemplateRecord = {
       id,
@@ -189,104 +216,48 @@ export class ImageBuilderService {
       runs: [],
       runOutputs: new Map(),
     };
-    record.createOp = provisioningOperation(ctx, req, NS, location, id, () =>
-      this.completeProvisioning(record, failure),
-    );
+    if (this.holdCreation) {
+      record.held = true;
+      record.createOp = ctx.operations.create({
+        namespace: NS,
+        location,
+        apiVersion: req.apiVersion,
+        resourceId: id,
+        driver: {
+          kind: 'watch',
+          check: () => (record.held ? undefined : this.completeProvisioning(record, failure)),
+        },
+      });
+    } else {
+      record.createOp = provisioningOperation(ctx, req, NS, location, id, () =>
+        this.completeProvisioning(record, failure),
+      );
+    }
     this.templates.set(id.toLowerCase(), record);
     ctx.store.put(id, TEMPLATE_TYPE, { id, name, type: TEMPLATE_TYPE, location }, ctx.now());
     return asyncPutResponse(ctx, req, record.createOp, true, this.view(record));
   }
 
-  /** What AIB finds wrong while creating the template, checked when the PUT arrives. */
-  private provisioningFailure(
-    subnetId: string | undefined,
-    principalId: string,
-    source: Json,
-    existingStaging: string | undefined,
-    location: string,
-  ): OperationError | undefined {
-    const ctx = this.ctx;
-    if (source.type === 'PlatformImage') {
-      const versions = ctx.marketplace.get(
-        ctx.marketplaceKey(String(source.publisher), String(source.offer), String(source.sku)),
-      );
-      if (!versions || (source.version !== 'latest' && !versions.includes(String(source.version)))) {
-        return {
-          code: 'BadPIRSource',
-          message: `The platform image ${String(source.publisher)}:${String(source.offer)}:${String(source.sku)}:${String(source.version)} was not found in the marketplace.`,
-        };
-      }
-    }
-    if (subnetId) {
-      const subnet = ctx.store.get(subnetId);
-      if (!subnet || subnet.type !== SUBNET_TYPE) {
-        return { code: 'Other', message: `The subnet '${subnetId}' was not found.` };
-      }
-      const vnetId = subnetId.replace(/\/subnets\/[^/]+$/i, '');
-      if (!hasPermission(ctx.store, principalId, NETWORK_JOIN_ACTION, vnetId)) {
-        return {
-          code: 'AuthorizationFailed',
-          message: authorizationFailedMessage({ objectId: principalId }, NETWORK_JOIN_ACTION, subnetId),
-        };
-      }
-      const pls = (subnet.body.properties as Json).privateLinkServiceNetworkPolicies;
-      if (pls !== 'Disabled') {
-        return {
-          code: 'Other',
-          message: `The subnet '${subnetId}' must have privateLinkServiceNetworkPolicies set to Disabled (found '${String(pls)}').`,
-        };
-      }
-    }
-    if (existingStaging) {
-      // What AIB checks on a pre-existing staging group: free, empty, same region, identity Contributor/Owner.
-      const bad = (why: string): OperationError => ({
-        code: 'BadStagingResourceGroup',
-        message: `The staging resource group '${existingStaging}' ${why}.`,
-      });
-      const lower = existingStaging.toLowerCase();
-      if (
-        this.records().some(
-          (t) => resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup).toLowerCase() === lower,
-        )
-      ) {
-        return bad('is already associated with another image template');
-      }
-      const resources = ctx.store
-        .listUnder(existingStaging)
-        .filter((r) => !r.type.startsWith('Microsoft.Authorization/'));
-      if (resources.length > 0) return bad('is not empty; it must be empty or not exist');
-      const rgLocation = String(ctx.store.get(existingStaging)?.body.location ?? '');
-      if (rgLocation !== location)
-        return bad(`is in '${rgLocation}', not in the template's region '${location}'`);
-      const owns = effectiveAssignments(ctx.store, principalId, existingStaging).some((a) =>
-        [CONTRIBUTOR_ROLE_GUID, OWNER_ROLE_GUID].includes(
-          roleGuidOf(String((a.properties as Json).roleDefinitionId)),
-        ),
-      );
-      if (!owns) {
-        return bad(
-          `does not give the template identity (object id '${principalId}') the Contributor or Owner role`,
-        );
-      }
-    }
-    return undefined;
-  }
-
-  private completeProvisioning(t: TemplateRecord, failure: OperationError | undefined): OperationOutcome {
+  private completeProvisioning(
+    t: TemplateRecord,
+    failure: ProvisioningFailure | undefined,
+  ): OperationOutcome {
     const ctx = this.ctx;
     if (failure) {
       t.provisioningState = 'Failed';
       t.provisioningError = {
-        provisioningErrorCode: ['BadPIRSource', 'BadStagingResourceGroup'].includes(failure.code)
-          ? failure.code
-          : 'Other',
+        provisioningErrorCode: failure.provisioningErrorCode,
         message: failure.message,
       };
+      // The operation status carries a generic message; the cause is only in `details` (and in the
+      // template's provisioningError). The SDK's poller reports the top-level code and message only.
+      // https://github.com/danielsollondon/azvmimagebuilder/issues/50
       return {
         status: 'Failed',
         error: {
-          code: failure.code === 'AuthorizationFailed' ? 'AuthorizationFailed' : 'ResourceOperationFailure',
-          message: failure.message,
+          code: 'ResourceOperationFailure',
+          message: "The resource operation completed with terminal provisioning state 'Failed'.",
+          details: [{ code: failure.code, message: failure.message }],
         },
       };
     }
@@ -344,6 +315,9 @@ export class ImageBuilderService {
     );
     if (!t) throw resourceNotFound(TEMPLATE_TYPE, name, rg);
     if (t.provisioningState === 'Creating') this.ctx.operations.observe(t.createOp);
+    if (t.provisioningState === 'Deleting' && t.deleteOp) this.ctx.operations.observe(t.deleteOp);
+    if (t.provisioningState === 'Deleting' && !this.get(t.id))
+      throw resourceNotFound(TEMPLATE_TYPE, name, rg);
     return t;
   }
 
@@ -411,19 +385,33 @@ export class ImageBuilderService {
     requireResourceGroup(ctx, sub, rg);
     const t = this.get(`${resourceGroupId(ctx.subscriptionId, rg)}/providers/${NS}/imageTemplates/${name}`);
     if (!t) return { status: 204 };
+    // No source settles what AIB answers here; the stricter answer: a template whose creation or
+    // deletion has not settled cannot be deleted (409) until it has.
+    if (t.provisioningState === 'Creating' || t.provisioningState === 'Deleting') {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' is in provisioning state '${t.provisioningState}'; wait until it is Succeeded or Failed before deleting it.`,
+      );
+    }
     if (t.run && !t.run.finished) {
       throw conflict(
         'Conflict',
         `The image template '${name}' cannot be deleted while a build is in progress (runState ${displayedState(t.run.plan, ctx.now()).runState}); cancel the build and wait for it to end.`,
       );
     }
-    this.templates.delete(t.id.toLowerCase());
-    ctx.store.delete(t.id);
-    const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
-    ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
-    if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
-    for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
-    const op = provisioningOperation(ctx, req, NS, t.location, t.id);
+    // Deleting until the operation completes (first poll or read), then the template and its staging
+    // resources are gone.
+    t.provisioningState = 'Deleting';
+    const op = provisioningOperation(ctx, req, NS, t.location, t.id, () => {
+      this.templates.delete(t.id.toLowerCase());
+      ctx.store.delete(t.id);
+      const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
+      ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
+      if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
+      for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
+      return { status: 'Succeeded' };
+    });
+    t.deleteOp = op;
     return acceptedResponse(ctx, req, op, { location: true });
   }
 
@@ -444,14 +432,43 @@ export class ImageBuilderService {
       );
     }
     const props = (t.request.properties ?? {}) as Json;
+    // Image Builder checks the identity's write rights on every distribution target when the run is
+    // invoked: without them the Run operation fails at once and no build starts (the previous run's
+    // status stays). https://github.com/MicrosoftDocs/azure-docs/issues/99193
+    const denied = unauthorizedDistributionTarget(
+      ctx,
+      t.identity.principalId,
+      (props.distribute ?? []) as Json[],
+    );
+    if (denied) {
+      const refused = ctx.operations.create({
+        namespace: NS,
+        location: t.location,
+        apiVersion: req.apiVersion,
+        resourceId: t.id,
+        driver: {
+          kind: 'polls',
+          remaining: 1,
+          complete: () => ({
+            status: 'Failed',
+            error: { code: 'Unauthorized', message: notAuthorizedMessage(denied) },
+          }),
+        },
+      });
+      return acceptedResponse(ctx, req, refused, { asyncOperation: true });
+    }
     const validate = (props.validate ?? {}) as Json;
     const hasValidation = Array.isArray(validate.inVMValidations)
       ? validate.inVMValidations.length > 0
       : validate.sourceValidationOnly === true;
+    // A build subnet without a path to the internet: the customizer's downloads time out.
+    const subnetId = (((props.vmProfile ?? {}) as Json).vnetConfig as Json | undefined)?.subnetId;
+    const egress = typeof subnetId === 'string' ? subnetEgress(ctx, subnetId) : undefined;
+    const noEgress = egress && !egress.internet ? egress.why : undefined;
     const plan = planRun(ctx.now(), ctx.build.phaseDurations, {
       optimize: props.optimize !== undefined,
       validate: hasValidation,
-      outcome: ctx.build.outcome,
+      outcome: noEgress && ctx.build.outcome === 'success' ? 'customizer-failure' : ctx.build.outcome,
       timeoutMs: timeoutMsOf(props.buildTimeoutInMinutes as number | undefined),
     });
     const source = (props.source ?? {}) as Json;
@@ -479,6 +496,7 @@ export class ImageBuilderService {
       op,
       applied: 0,
       validationFailed: false,
+      noEgress,
     };
     t.run = run;
     t.runs.push(run);
@@ -523,6 +541,7 @@ export class ImageBuilderService {
       customizers,
       vmSize: String(((props.vmProfile ?? {}) as Json).vmSize ?? 'Standard_D2ds_v4') || 'Standard_D2ds_v4',
       bytes: this.ctx.build.logBytes,
+      noEgress: run.noEgress,
     };
   }
 
