@@ -67,7 +67,10 @@ export function dryRunPlanner(
         checks: report.checks.map((c) => ({ name: c.check, ok: c.ok, message: c.message })),
       },
       template,
-      egress: egressAllowList(manifestOf(definition)).map((r) => ({
+      egress: egressAllowList(
+        manifestOf(definition),
+        definition.containerInstanceSubnetId || config.containerInstanceSubnetId ? 'isolated' : 'proxy-vm',
+      ).map((r) => ({
         fqdn: r.fqdn,
         port: r.port,
         why: r.why,

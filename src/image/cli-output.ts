@@ -95,6 +95,6 @@ export function egressOutput(argv: readonly string[], env: Env): CommandOutput {
     else throw new ArgumentError(`unknown option ${a}; run with --help`);
   }
   const { def } = context(env, definitionName);
-  const rules = egressAllowList(manifestOf(def));
+  const rules = egressAllowList(manifestOf(def), def.containerInstanceSubnetId ? 'isolated' : 'proxy-vm');
   return { stdout: json ? `${JSON.stringify(rules, null, 2)}\n` : `${egressTable(rules)}\n`, stderr: '' };
 }
