@@ -2,10 +2,10 @@
  * Starts the local stand-ins for Azure together: one certificate, Azurite (blob, queue, table) and the
  * ARM emulator on a shared virtual clock, plus the app settings that point the app at them.
  */
-import { type ArmEmulator, startArmEmulator } from './arm-emulator/index.js';
+import { type ArmEmulator, type PropagationSpec, startArmEmulator } from './arm-emulator/index.js';
 import { type AzuriteInstance, DEFAULT_ACCOUNT, startAzurite } from './azurite.js';
 import { VirtualClock } from './clock.js';
-import { appSettingsFor, DEFAULT_SCENARIO, loadScenario } from './scenarios/index.js';
+import { appSettingsFor, DEFAULT_SCENARIO, loadScenario, type Scenario } from './scenarios/index.js';
 import { createLocalCertificate, type LocalCertificate } from './tls.js';
 
 /** Simulated seconds per real second for live runs: a default build (about 43 simulated minutes) ends in about 13 s. */
@@ -18,6 +18,10 @@ export interface LocalAzureOptions {
   readonly scenarioFile?: string;
   /** JSON lines of every ARM exchange. */
   readonly recordFile?: string;
+  /** A scenario object (instead of a file). */
+  readonly scenario?: Scenario;
+  /** Overrides the scenario's role assignment propagation delay. */
+  readonly rbacPropagationSeconds?: PropagationSpec;
   /** A clock to share (e.g. the local Durable host's); timeScale is then ignored. */
   readonly clock?: VirtualClock;
 }
@@ -37,7 +41,7 @@ export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalA
       `timeScale must be a positive number of simulated seconds per real second (got ${o.timeScale})`,
     );
   }
-  const scenario = o.scenarioFile ? loadScenario(o.scenarioFile) : DEFAULT_SCENARIO;
+  const scenario = o.scenario ?? (o.scenarioFile ? loadScenario(o.scenarioFile) : DEFAULT_SCENARIO);
   const certificate = await createLocalCertificate();
   const azurite = await startAzurite({ certificate });
   const clock = o.clock ?? new VirtualClock(undefined, o.timeScale);
@@ -52,6 +56,7 @@ export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalA
         stagingAccounts: azurite.accounts.filter((a) => a !== DEFAULT_ACCOUNT),
       },
       ...(o.recordFile ? { recordFile: o.recordFile } : {}),
+      ...(o.rbacPropagationSeconds !== undefined ? { rbacPropagationSeconds: o.rbacPropagationSeconds } : {}),
     });
   } catch (e) {
     await azurite.stop();

@@ -95,12 +95,18 @@ describe('Image Builder behaviour (real SDK clients)', () => {
     const rg = h.appSettings.IMAGE_BUILDER_RESOURCE_GROUP!;
     const identity = await newBuilderIdentity(h, { networkRole: false });
     const name = `t-${randomUUID().slice(0, 8)}`;
+    // The SDK surfaces only the operation's generic top-level error; the cause is in provisioningError.
     await expect(
       ib.createOrUpdate(rg, name, templateBody(h, identity.id!, `img-${name}`), FAST).pollUntilDone(),
-    ).rejects.toThrow(/Microsoft\.Network\/virtualNetworks\/subnets\/join\/action/);
+    ).rejects.toThrow(
+      /^The long-running operation has failed\. ResourceOperationFailure\. The resource operation completed with terminal provisioning state 'Failed'\.$/,
+    );
     const failed = await ib.get(rg, name);
     expect(failed.provisioningState).toBe('Failed');
-    expect(failed.provisioningError?.message).toContain(identity.principalId!);
+    expect(failed.provisioningError).toEqual({
+      provisioningErrorCode: 'Other',
+      message: `Not authorized to access the resource: ${h.appSettings.BUILD_SUBNET_ID}. Please check the user assigned identity has the correct permissions. For more details, go to https://aka.ms/azvmimagebuilderts.`,
+    });
     await expect(ib.run(rg, name, FAST).pollUntilDone()).rejects.toMatchObject({ statusCode: 400 });
     await ib.delete(rg, name, FAST).pollUntilDone();
     await expect(ib.get(rg, name)).rejects.toMatchObject({ statusCode: 404 });
@@ -117,9 +123,23 @@ describe('Image Builder behaviour (real SDK clients)', () => {
       FAST,
     );
     const subnetId = s.BUILD_SUBNET_ID!.replace(/[^/]+$/, 'snet-pls-enabled');
+    const name = `t-${randomUUID().slice(0, 8)}`;
+    const identity = await newBuilderIdentity(h);
+    const ib = h.clients.imageBuilder.virtualMachineImageTemplates;
+    const rg = s.IMAGE_BUILDER_RESOURCE_GROUP!;
     await expect(
-      createTemplate(h, { vmProfile: { vmSize: 'Standard_D2ds_v5', vnetConfig: { subnetId } } }),
-    ).rejects.toThrow(/privateLinkServiceNetworkPolicies/);
+      ib
+        .createOrUpdate(
+          rg,
+          name,
+          templateBody(h, identity.id!, `img-${name}`, {
+            vmProfile: { vmSize: 'Standard_D2ds_v5', vnetConfig: { subnetId } },
+          }),
+          FAST,
+        )
+        .pollUntilDone(),
+    ).rejects.toThrow(/ResourceOperationFailure/);
+    expect((await ib.get(rg, name)).provisioningError?.message).toMatch(/privateLinkServiceNetworkPolicies/);
   });
 
   it('fails a run at Customizing on a customizer failure, with the log URL in lastRunStatus.message and the log in Azurite', async () => {
@@ -246,13 +266,24 @@ describe('Image Builder behaviour (real SDK clients)', () => {
     ))
       versions.push(v.name!);
     expect(versions.sort()).toEqual(['1.0.1', '1.0.2']);
-    // Without the gallery version write permission the run fails at Distributing, naming the action.
+    // Without the gallery version write permission the Run itself fails at once (no build starts);
+    // source: https://github.com/MicrosoftDocs/azure-docs/issues/99193
     const denied = await createTemplate(
       h,
       { distribute: [{ type: 'SharedImage', runOutputName: 'gallery', galleryImageId } as never] },
       { imageContributor: false },
     );
+    await expect(ib.run(denied.rg, denied.name, FAST).pollUntilDone()).rejects.toThrow(
+      `The long-running operation has failed. Unauthorized. Not authorized to access the resource: ${galleryImageId}. Please check the user assigned identity has the correct permissions.`,
+    );
+    expect((await ib.get(denied.rg, denied.name)).lastRunStatus).toBeUndefined();
+    // Granted, then removed while the build runs: the distribution-time check fails it, naming the action.
+    await grantImageContributor(h, denied.identity.principalId!);
     await ib.run(denied.rg, denied.name, FAST).submitted();
+    for (const a of h.emulator.state.roleAssignments()) {
+      if (a.principalId === denied.identity.principalId && a.roleName?.includes('Image Contributor'))
+        await clients.authorization.roleAssignments.delete(a.scope, a.name);
+    }
     const failed = await pollUntilTerminal(h, denied.rg, denied.name);
     expect(failed.seen.at(-1)).toBe('Failed/Distributing');
     expect(failed.template.lastRunStatus?.message).toContain(

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { armRequest, useEmulator } from '../support/emulator.js';
-import { FAST, newBuilderIdentity, pollUntilTerminal, templateBody } from './helpers.js';
+import {
+  FAST,
+  grantImageContributor,
+  newBuilderIdentity,
+  pollUntilTerminal,
+  templateBody,
+} from './helpers.js';
 
 describe('Image Builder lifecycle against the emulator (real SDK clients)', () => {
   const harness = useEmulator();
@@ -85,7 +91,7 @@ describe('Image Builder lifecycle against the emulator (real SDK clients)', () =
     expect(h.emulator.state.logWriteErrors()).toEqual([]);
   });
 
-  it('fails at Distributing with an authorization error, after customization, without the Image Contributor grant', async () => {
+  it('fails at Distributing with an authorization error, after customization, when the Image Contributor grant is removed mid-build', async () => {
     const h = harness();
     const s = h.appSettings;
     const rg = s.IMAGE_BUILDER_RESOURCE_GROUP!;
@@ -93,9 +99,14 @@ describe('Image Builder lifecycle against the emulator (real SDK clients)', () =
     const identity = await newBuilderIdentity(h);
     const name = `jumpbox-${randomUUID().slice(0, 8)}`;
     await ib.createOrUpdate(rg, name, templateBody(h, identity.id!, `img-${name}`), FAST).pollUntilDone();
+    await grantImageContributor(h, identity.principalId!);
 
     const runPoller = ib.run(rg, name, FAST);
     await runPoller.submitted();
+    for (const a of h.emulator.state.roleAssignments()) {
+      if (a.principalId === identity.principalId && a.roleName?.includes('Image Contributor'))
+        await h.clients.authorization.roleAssignments.delete(a.scope, a.name);
+    }
     const { template, seen } = await pollUntilTerminal(h, rg, name);
     expect(seen.slice(-3)).toEqual(['Running/Customizing', 'Running/Distributing', 'Failed/Distributing']);
     expect(template.lastRunStatus?.message).toContain('AuthorizationFailed');

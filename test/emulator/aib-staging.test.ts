@@ -81,7 +81,12 @@ describe('staging resource group', () => {
           FAST,
         )
         .pollUntilDone(),
-    ).rejects.toThrow(/Contributor or Owner/);
+    ).rejects.toThrow(/ResourceOperationFailure/);
+    // Image Builder's words: Unauthorized on the staging group (its provisioningError carries them).
+    expect((await ib.get(s.IMAGE_BUILDER_RESOURCE_GROUP!, name)).provisioningError).toEqual({
+      provisioningErrorCode: 'BadStagingResourceGroup',
+      message: `Not authorized to access the resource: /subscriptions/${s.AZURE_SUBSCRIPTION_ID}/resourceGroups/${stagingRg}. Please check the user assigned identity has the correct permissions. For more details, go to https://aka.ms/azvmimagebuilderts.`,
+    });
     await ib.delete(s.IMAGE_BUILDER_RESOURCE_GROUP!, name, FAST).pollUntilDone();
     expect((await armRequest(h, 'GET', rgPath)).status).toBe(200);
 
@@ -117,7 +122,11 @@ describe('staging resource group', () => {
           FAST,
         )
         .pollUntilDone(),
-    ).rejects.toThrow(/associated with another image template/);
+    ).rejects.toThrow(/ResourceOperationFailure/);
+    expect((await ib.get(s.IMAGE_BUILDER_RESOURCE_GROUP!, other)).provisioningError).toMatchObject({
+      provisioningErrorCode: 'BadStagingResourceGroup',
+      message: expect.stringMatching(/associated with another image template/),
+    });
     await ib.delete(s.IMAGE_BUILDER_RESOURCE_GROUP!, other, FAST).pollUntilDone();
     await ib.delete(s.IMAGE_BUILDER_RESOURCE_GROUP!, name, FAST).pollUntilDone();
     const after = await armRequest(

@@ -104,3 +104,42 @@ export async function createTemplate(
     .pollUntilDone();
   return { identity, name, rg, template, imageName: `img-${name}` };
 }
+
+/** A control API call over HTTPS (`{controlEndpoint}{path}`), as a test or the bench would make it. */
+export async function controlCall(
+  h: EmulatorHarness,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const { readFileSync } = await import('node:fs');
+  const { request } = await import('node:https');
+  const ca = readFileSync(h.emulator.caCertPath, 'utf8');
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${h.emulator.controlEndpoint}${path}`,
+      { method, ca, headers: payload ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Image Builder's message for a resource the template identity may not use. */
+export function notAuthorized(resourceId: string): string {
+  return `Not authorized to access the resource: ${resourceId}. Please check the user assigned identity has the correct permissions. For more details, go to https://aka.ms/azvmimagebuilderts.`;
+}
+
+/** What @azure/core-lro throws for a failed template creation: the generic top-level error only. */
+export const GENERIC_CREATE_FAILURE =
+  "The long-running operation has failed. ResourceOperationFailure. The resource operation completed with terminal provisioning state 'Failed'.";

@@ -26,7 +26,9 @@ export interface EmulatorHarness {
 }
 
 export async function startTestEmulator(
-  options: Partial<Pick<ArmEmulatorOptions, 'scenario' | 'recordFile'>> & { maxRetries?: number } = {},
+  options: Partial<Pick<ArmEmulatorOptions, 'scenario' | 'recordFile' | 'rbacPropagationSeconds'>> & {
+    maxRetries?: number;
+  } = {},
 ): Promise<EmulatorHarness> {
   const a = sharedAzurite();
   const clock = new VirtualClock();
@@ -44,6 +46,8 @@ export async function startTestEmulator(
       stagingAccounts: a.accounts.filter((x) => STAGING_ACCOUNT_POOL.includes(x)),
     },
     ...(options.scenario ? { scenario: options.scenario } : {}),
+    // Role assignments take effect at once unless a test asks for propagation (docs/emulator.md).
+    rbacPropagationSeconds: options.rbacPropagationSeconds ?? options.scenario?.rbacPropagationSeconds ?? 0,
     ...(recordFile
       ? {
           recordFile: recordFile.endsWith('.jsonl')

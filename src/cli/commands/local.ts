@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { setCredentialOverride } from '../../azure/clients.js';
 import { startLocalDurableHost } from '../../local/durable-host/index.js';
 import { startLocalAzure } from '../../local/local-azure.js';
+import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
 import type { CliCommand } from '../dispatch.js';
 
@@ -81,7 +82,8 @@ export const command: CliCommand = {
     }
     const azure = await startLocalAzure({
       timeScale: args.timeScale,
-      ...(args.scenario ? { scenarioFile: args.scenario } : {}),
+      // Realistic role assignment propagation (30 s to 10 min) unless the scenario file says otherwise.
+      scenario: args.scenario ? loadScenario(args.scenario, CLI_DEFAULT_SCENARIO) : CLI_DEFAULT_SCENARIO,
       ...(args.record ? { recordFile: args.record } : {}),
     });
     // The app's own clients reach the stand-ins with a dummy token; production never sets this.

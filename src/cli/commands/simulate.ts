@@ -1,6 +1,8 @@
 /**
  * `npm run simulate` = `jumpbox-builder simulate [--fail customizer|validation|distribution|timeout]
- * [--definition NAME] [--json]`: the main job end to end on the embedded defaults, with no Azure.
+ * [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]`: the main job end to end on the
+ * embedded defaults (or a scenario file, docs/simulate.md), with no Azure. Role assignments take 30 s to
+ * 10 simulated minutes to count, as in Azure, unless --rbac-delay or the scenario says otherwise.
  *
  * Starts Azurite, the ARM emulator (default scenario) and the local Durable host with the app's real
  * registrations, starts a build through the app's own POST /api/builds, shows live progress (a bar on a
@@ -16,6 +18,7 @@ import { getConfig, resetConfigForTests } from '../../config.js';
 import type { ArmEmulator } from '../../local/arm-emulator/index.js';
 import { type LocalDurableHost, startLocalDurableHost } from '../../local/durable-host/index.js';
 import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
+import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
 import { type BuildOutput, type BuildProgress, buildInstanceId } from '../../orchestration/contracts.js';
 import { type CliCommand, UsageError } from '../dispatch.js';
@@ -27,15 +30,21 @@ export interface SimulateArgs {
   readonly fail?: SimulatedFailure | undefined;
   readonly definition: string;
   readonly json: boolean;
+  /** A scenario JSON file (missing parts from the default scenario). */
+  readonly scenario?: string | undefined;
+  /** Role assignment propagation delay in seconds; overrides the scenario's. */
+  readonly rbacDelay?: number | undefined;
 }
 
 export const SIMULATE_USAGE =
-  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--json]';
+  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]';
 
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   let fail: SimulatedFailure | undefined;
   let definition = 'aks-jumpbox';
   let json = false;
+  let scenario: string | undefined;
+  let rbacDelay: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -57,10 +66,19 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
           `--definition must be a definition name: 3-32 lowercase letters, digits and hyphens (got "${definition}")`,
         );
       }
+    } else if (arg === '--scenario') scenario = value();
+    else if (arg === '--rbac-delay') {
+      const raw = value();
+      rbacDelay = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(rbacDelay) || rbacDelay < 0) {
+        throw new UsageError(
+          `--rbac-delay must be a number of simulated seconds >= 0 before a role assignment change counts (got "${raw}")`,
+        );
+      }
     } else if (arg === '--json') json = true;
     else throw new UsageError(`unknown option ${arg}; ${SIMULATE_USAGE}`);
   }
-  return { fail, definition, json };
+  return { fail, definition, json, scenario, rbacDelay };
 }
 
 /** Percent done for a progress bar, from the phase and the run's sub-state. */
@@ -137,7 +155,11 @@ function imageContributorAssignments(emulator: ArmEmulator, settings: Record<str
 
 /** Runs one simulated build on freshly started stand-ins; everything is stopped before it returns. */
 export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promise<SimulationResult> {
-  const azure: LocalAzure = await startLocalAzure();
+  const scenario = args.scenario ? loadScenario(args.scenario, CLI_DEFAULT_SCENARIO) : CLI_DEFAULT_SCENARIO;
+  const azure: LocalAzure = await startLocalAzure({
+    scenario,
+    ...(args.rbacDelay !== undefined ? { rbacPropagationSeconds: args.rbacDelay } : {}),
+  });
   let host: LocalDurableHost | undefined;
   try {
     setCredentialOverride(new LocalTestCredential());
@@ -277,9 +299,16 @@ export function summaryLines(r: SimulationResult): string[] {
 
 export const command: CliCommand = {
   summary:
-    'simulate one build end to end on emulated Azure (--fail customizer|validation|distribution|timeout, --json)',
+    'simulate one build end to end on emulated Azure (--fail ..., --scenario FILE, --rbac-delay S, --json)',
   async run(argv) {
     const args = parseSimulateArgs(argv);
+    if (args.scenario) {
+      try {
+        loadScenario(args.scenario, CLI_DEFAULT_SCENARIO);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
     const io: SimulationIo = {
       out: (s) => (args.json ? process.stderr : process.stdout).write(s),
       json: (s) => process.stdout.write(s),

@@ -19,6 +19,9 @@ export const SUPPORTED_API_VERSIONS: Readonly<Record<string, readonly string[]>>
 
 /** The namespace a path addresses: the last `/providers/{ns}` segment, else Microsoft.Resources. */
 export function namespaceOf(path: string): string {
+  // Resource provider registration (/subscriptions/{id}/providers/{ns}[/register]) is Microsoft.Resources.
+  if (/^\/subscriptions\/[^/]+\/providers(\/[^/]+(\/(register|unregister))?)?\/?$/i.test(path))
+    return 'microsoft.resources';
   const all = [...path.matchAll(/\/providers\/([^/?]+)/gi)];
   return (all.at(-1)?.[1] ?? 'Microsoft.Resources').toLowerCase();
 }

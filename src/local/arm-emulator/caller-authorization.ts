@@ -77,7 +77,7 @@ export function authorizeCaller(ctx: EmulatorContext, req: ArmRequest): void {
     if (existing?.type === ROLE_ASSIGNMENT_TYPE)
       resource = assignmentAttributes(existing.body.properties as Json);
   }
-  if (!hasPermission(ctx.store, caller, wanted.action, wanted.scope, { request, resource })) {
+  if (!hasPermission(ctx, caller, wanted.action, wanted.scope, { request, resource })) {
     throw new ArmError(
       403,
       'AuthorizationFailed',

@@ -2,6 +2,7 @@
 import type { VirtualClock } from '../clock.js';
 import type { BuildLogWriter } from './aib/build-logs.js';
 import { OperationRegistry } from './operations.js';
+import { RbacPropagation } from './rbac-propagation.js';
 import { ResourceStore } from './store.js';
 
 export type BuildOutcome = 'success' | 'customizer-failure' | 'validation-failure' | 'timeout';
@@ -79,6 +80,8 @@ export interface ArmResponse {
 export class EmulatorContext {
   readonly store = new ResourceStore();
   readonly operations: OperationRegistry;
+  /** Propagation of role assignment changes to authorization decisions (see rbac-propagation.ts). */
+  readonly rbac: RbacPropagation;
   build: BuildBehaviour = DEFAULT_BUILD_BEHAVIOUR;
   timing: TimingSettings = DEFAULT_TIMING;
   /** Marketplace image versions: key `publisher|offer|sku` (lower case) -> versions. */
@@ -87,6 +90,8 @@ export class EmulatorContext {
   readonly knownPrincipals = new Map<string, { createdAtMs: number }>();
   private stagingCursor = 0;
   baseUrl = '';
+  /** Resource provider namespaces registered on the subscription (lower case). */
+  readonly registeredProviders = new Set<string>();
   /** When on, every ARM call is authorized against the caller's role assignments (see caller-authorization.ts). */
   callerAuthorization = false;
 
@@ -99,6 +104,7 @@ export class EmulatorContext {
     readonly logs: BuildLogWriter,
   ) {
     this.operations = new OperationRegistry(() => clock.now());
+    this.rbac = new RbacPropagation(() => clock.now());
   }
 
   now(): number {

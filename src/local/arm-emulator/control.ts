@@ -6,6 +6,7 @@ import type { ArmResponse } from './context.js';
 import { ArmError } from './errors.js';
 import type { FaultSpec } from './faults.js';
 import type { ArmEmulatorControl, ArmEmulatorState, ClockView } from './index.js';
+import { validatePropagationSpec } from './rbac-propagation.js';
 
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined || value === null)
@@ -53,6 +54,7 @@ export function createControlHandler(
               images: state.images(),
               galleryImageVersions: state.galleryImageVersions(),
               identities: state.identities(),
+              rbacPropagation: state.rbacPropagation(),
               requestCount: state.requests().length,
             },
           };
@@ -91,6 +93,16 @@ export function createControlHandler(
           return { status: 200, body: control.setThrottling(body as never) };
         case 'PUT /timing':
           return { status: 200, body: control.setTiming(body as never) };
+        case 'GET /rbac':
+          return { status: 200, body: state.rbacPropagation() };
+        case 'PUT /rbac':
+          control.setRbacPropagation(
+            validatePropagationSpec(
+              need(body.propagationSeconds, 'propagationSeconds'),
+              'propagationSeconds',
+            ),
+          );
+          return { status: 200, body: state.rbacPropagation() };
         case 'PUT /caller-authorization':
           control.setCallerAuthorization(body.enabled === true);
           return { status: 200, body: { enabled: body.enabled === true } };

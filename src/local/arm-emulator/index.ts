@@ -30,10 +30,11 @@ import { computeRoutes, GALLERY_IMAGE_VERSION_TYPE, IMAGE_TYPE } from './provide
 import { IDENTITY_TYPE, msiRoutes } from './providers/msi.js';
 import { networkRoutes } from './providers/network.js';
 import { operationRoutes } from './providers/operations.js';
-import { resourceRoutes } from './providers/resources.js';
+import { DEFAULT_REGISTERED_PROVIDERS, resourceRoutes } from './providers/resources.js';
 import { storageRoutes } from './providers/storage.js';
 import { tagRoutes } from './providers/tags.js';
 import { type AssignmentView, assignmentView, ROLE_ASSIGNMENT_TYPE, ROLE_DEFINITION_TYPE } from './rbac.js';
+import { type PendingChange, type PropagationSpec, validatePropagationSpec } from './rbac-propagation.js';
 import { ExchangeRecorder, type RecordedExchange } from './recorder.js';
 import { applyScenario, publishMarketplaceVersion, seedBuiltInRoles } from './seed.js';
 import { CONTROL_PREFIX, createRequestHandler } from './server.js';
@@ -43,6 +44,8 @@ import { DEFAULT_THROTTLE, SubscriptionThrottle, type ThrottleSettings } from '.
 export type { BuildBehaviour, BuildOutcome, PhaseDurations, TimingSettings } from './context.js';
 export type { FaultKind, FaultSpec } from './faults.js';
 export type { AssignmentView } from './rbac.js';
+export type { PendingChange, PropagationSpec } from './rbac-propagation.js';
+export { REALISTIC_RBAC_PROPAGATION } from './rbac-propagation.js';
 export type { RecordedExchange } from './recorder.js';
 export type { ThrottleSettings } from './throttle.js';
 
@@ -57,6 +60,8 @@ export interface ArmEmulatorOptions {
   /** JSON lines of every exchange, tokens redacted. */
   readonly recordFile?: string;
   readonly port?: number;
+  /** Overrides the scenario's rbacPropagationSeconds (tests pass 0). */
+  readonly rbacPropagationSeconds?: PropagationSpec;
 }
 
 export interface ImageTemplateView {
@@ -79,9 +84,22 @@ export interface ImageTemplateView {
   readonly body: Json;
 }
 
+/** A role assignment as ARM shows it, with when it counts for authorization. */
+export interface RoleAssignmentState extends AssignmentView {
+  /** ISO time the assignment becomes effective (virtual clock); absent when it already is. */
+  readonly effectiveAt?: string;
+}
+
+export interface RbacPropagationView {
+  readonly propagationSeconds: PropagationSpec;
+  /** Creations and deletions that do not yet count for authorization, soonest first. */
+  readonly pending: readonly PendingChange[];
+}
+
 export interface ArmEmulatorState {
   resources(type?: string): Json[];
-  roleAssignments(): AssignmentView[];
+  roleAssignments(): RoleAssignmentState[];
+  rbacPropagation(): RbacPropagationView;
   roleDefinitions(): Json[];
   identities(): Json[];
   imageTemplates(): ImageTemplateView[];
@@ -107,6 +125,8 @@ export interface ArmEmulatorControl {
   }): BuildBehaviour;
   setThrottling(t: Partial<ThrottleSettings>): ThrottleSettings;
   setTiming(t: Partial<TimingSettings>): TimingSettings;
+  /** Changes the propagation delay of later role assignment changes (pending ones keep their times). */
+  setRbacPropagation(spec: PropagationSpec): PropagationSpec;
   seed(scenario: Partial<Scenario>): void;
   addPrincipal(objectId: string): void;
   /** Authorize every ARM call against the caller's role assignments (off by default). */
@@ -172,7 +192,13 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
   const throttle = new SubscriptionThrottle(DEFAULT_THROTTLE);
   const recorder = new ExchangeRecorder(o.recordFile);
 
+  const initialPropagation = validatePropagationSpec(
+    o.rbacPropagationSeconds ?? scenario.rbacPropagationSeconds ?? 0,
+  );
   const seedAll = () => {
+    ctx.rbac.configure(initialPropagation, scenario.randomSeed ?? 1);
+    ctx.registeredProviders.clear();
+    for (const ns of DEFAULT_REGISTERED_PROVIDERS) ctx.registeredProviders.add(ns.toLowerCase());
     seedBuiltInRoles(ctx);
     applyScenario(ctx, scenario);
   };
@@ -214,7 +240,14 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
   const state: ArmEmulatorState = {
     resources: (type) => (type ? ctx.store.list(type) : ctx.store.all()).map((r) => r.body),
     roleAssignments: () =>
-      ctx.store.list(ROLE_ASSIGNMENT_TYPE).map((r) => assignmentView(ctx.store, r.id, r.body)),
+      ctx.store.list(ROLE_ASSIGNMENT_TYPE).map((r) => {
+        const at = ctx.rbac.effectiveAtMs(r.id);
+        const view = assignmentView(ctx.store, r.id, r.body);
+        return at !== undefined && at > ctx.now()
+          ? { ...view, effectiveAt: new Date(at).toISOString() }
+          : view;
+      }),
+    rbacPropagation: () => ({ propagationSeconds: ctx.rbac.current, pending: ctx.rbac.pending() }),
     roleDefinitions: () => ctx.store.list(ROLE_DEFINITION_TYPE).map((r) => r.body),
     identities: () => ctx.store.list(IDENTITY_TYPE).map((r) => r.body),
     imageTemplates: () => {
@@ -254,6 +287,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
       ctx.timing = { ...ctx.timing, ...t };
       return ctx.timing;
     },
+    setRbacPropagation: (spec) => ctx.rbac.configure(spec),
     seed: (s) => applyScenario(ctx, s),
     addPrincipal: (objectId) => {
       ctx.knownPrincipals.set(objectId.toLowerCase(), { createdAtMs: ctx.now() });
@@ -267,6 +301,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     reset: () => {
       ctx.store.clear();
       ctx.operations.clear();
+      ctx.rbac.clear();
       ctx.marketplace.clear();
       ctx.knownPrincipals.clear();
       service.clear();

@@ -3,7 +3,14 @@
  * permission check "does this principal hold a role whose actions allow X at (or above) this scope".
  */
 import { type ConditionContext, conditionHolds } from './abac.js';
+import type { RbacPropagation } from './rbac-propagation.js';
 import { isAtOrBelow, type Json, type ResourceStore } from './store.js';
+
+/** What authorization decisions read: the stored assignments and how far their changes have propagated. */
+export interface AuthorizationView {
+  readonly store: ResourceStore;
+  readonly rbac: RbacPropagation;
+}
 
 export const ROLE_DEFINITION_TYPE = 'Microsoft.Authorization/roleDefinitions';
 export const ROLE_ASSIGNMENT_TYPE = 'Microsoft.Authorization/roleAssignments';
@@ -238,15 +245,21 @@ export function findRoleDefinition(store: ResourceStore, roleDefinitionId: strin
   return store.get(roleDefinitionStoreId(roleGuidOf(roleDefinitionId)))?.body;
 }
 
-/** Role assignments of a principal that apply at `scope` (assigned at the scope or inherited from above). */
-export function effectiveAssignments(store: ResourceStore, principalId: string, scope: string): Json[] {
-  return store
-    .list(ROLE_ASSIGNMENT_TYPE)
-    .map((r) => r.body)
-    .filter((b) => {
-      const p = b.properties as { principalId: string; scope: string };
-      return p.principalId.toLowerCase() === principalId.toLowerCase() && isAtOrBelow(scope, p.scope);
-    });
+/**
+ * Role assignments of a principal that apply at `scope` (assigned at the scope or inherited from above)
+ * and count for authorization now: created ones once propagated, deleted ones until propagated.
+ */
+export function effectiveAssignments(view: AuthorizationView, principalId: string, scope: string): Json[] {
+  return [
+    ...view.store
+      .list(ROLE_ASSIGNMENT_TYPE)
+      .filter((r) => view.rbac.isEffective(r.id))
+      .map((r) => r.body),
+    ...view.rbac.lingering(),
+  ].filter((b) => {
+    const p = b.properties as { principalId: string; scope: string };
+    return p.principalId.toLowerCase() === principalId.toLowerCase() && isAtOrBelow(scope, p.scope);
+  });
 }
 
 /**
@@ -254,15 +267,15 @@ export function effectiveAssignments(store: ResourceStore, principalId: string, 
  * assignment condition (ABAC), if any, holds for this request.
  */
 export function hasPermission(
-  store: ResourceStore,
+  view: AuthorizationView,
   principalId: string,
   action: string,
   scope: string,
   attributes: Pick<ConditionContext, 'request' | 'resource'> = { request: {}, resource: {} },
 ): boolean {
-  return effectiveAssignments(store, principalId, scope).some((a) => {
+  return effectiveAssignments(view, principalId, scope).some((a) => {
     const props = a.properties as { roleDefinitionId: string; condition?: string };
-    const role = findRoleDefinition(store, props.roleDefinitionId);
+    const role = findRoleDefinition(view.store, props.roleDefinitionId);
     if (role === undefined || !roleAllows(role, action)) return false;
     return props.condition === undefined || conditionHolds(props.condition, { action, ...attributes });
   });

@@ -19,6 +19,10 @@ export function seedBuiltInRoles(ctx: EmulatorContext): void {
 export function applyScenario(ctx: EmulatorContext, s: Partial<Scenario>): void {
   const sub = ctx.subscriptionId;
   const location = normalizeLocation(s.location ?? ctx.defaultLocation);
+  if (s.registeredProviders) {
+    ctx.registeredProviders.clear();
+    for (const ns of s.registeredProviders) ctx.registeredProviders.add(ns.toLowerCase());
+  }
   for (const p of s.principals ?? [])
     ctx.knownPrincipals.set(p.toLowerCase(), { createdAtMs: ctx.now() - LONG_AGO_MS });
   for (const rg of s.resourceGroups ?? [])

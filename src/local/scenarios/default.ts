@@ -4,6 +4,7 @@
  * permissive as the runbook's tables, the two least-privilege custom roles, the builder identity, and
  * marketplace versions of Ubuntu 22.04 and 24.04 (gen2).
  */
+import { REALISTIC_RBAC_PROPAGATION } from '../arm-emulator/rbac-propagation.js';
 import { LOCAL_APP_OBJECT_ID, LOCAL_TENANT_ID } from '../test-credential.js';
 import type { Scenario } from './types.js';
 
@@ -181,4 +182,14 @@ export const DEFAULT_SCENARIO: Scenario = {
     networkJoinerRoleGuid: NETWORK_JOINER_ROLE_GUID,
     imageContributorRoleGuid: IMAGE_CONTRIBUTOR_ROLE_GUID,
   },
+};
+
+/**
+ * The scenario `npm run simulate` and `npm run local` start from (and `cli scenario --print-default`
+ * prints): the default scenario with role assignments that take 30 s to 10 min to count, as in Azure.
+ */
+export const CLI_DEFAULT_SCENARIO: Scenario = {
+  rbacPropagationSeconds: REALISTIC_RBAC_PROPAGATION,
+  randomSeed: 1,
+  ...DEFAULT_SCENARIO,
 };

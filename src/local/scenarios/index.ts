@@ -3,32 +3,49 @@ import { readFileSync } from 'node:fs';
 import { SETTINGS, type SettingName } from '../../config.js';
 import { DEFAULT_DEFINITION_NAME } from '../../image/definition.js';
 import type { ArmEmulator } from '../arm-emulator/index.js';
+import { validatePropagationSpec } from '../arm-emulator/rbac-propagation.js';
 import { DEFAULT_SCENARIO } from './default.js';
 import type { Scenario } from './types.js';
 
-export { DEFAULT_SCENARIO } from './default.js';
+export { CLI_DEFAULT_SCENARIO, DEFAULT_SCENARIO } from './default.js';
 export type { Scenario } from './types.js';
 
-/** Reads a scenario JSON file; missing top-level parts are taken from the default scenario. */
-export function loadScenario(file: string): Scenario {
+/**
+ * Reads a scenario JSON file (the format docs/emulator.md describes; `cli scenario --print-default`
+ * prints a complete one); missing top-level parts are taken from `base`.
+ */
+export function loadScenario(file: string, base: Scenario = DEFAULT_SCENARIO): Scenario {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`--seed ${file}: not a readable JSON scenario (${(e as Error).message})`);
+    throw new Error(`scenario ${file}: not a readable JSON scenario (${(e as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(
-      `--seed ${file}: the scenario must be a JSON object (see DEFAULT_SCENARIO in src/local/scenarios/default.ts)`,
+      `scenario ${file}: the scenario must be a JSON object (start from \`npm run cli -- scenario --print-default\`)`,
     );
   }
-  const s = { ...DEFAULT_SCENARIO, ...(parsed as Partial<Scenario>) };
+  return validateScenario({ ...base, ...(parsed as Partial<Scenario>) }, `scenario ${file}`);
+}
+
+/** Checks the fields the emulator cannot start without; throws one line naming the field and the fix. */
+export function validateScenario(s: Scenario, where = 'scenario'): Scenario {
   for (const field of ['subscriptionId', 'tenantId', 'location'] as const) {
     if (typeof s[field] !== 'string' || s[field] === '')
-      throw new Error(`--seed ${file}: "${field}" must be a non-empty string`);
+      throw new Error(`${where}: "${field}" must be a non-empty string`);
   }
   if (!Array.isArray(s.resourceGroups))
-    throw new Error(`--seed ${file}: "resourceGroups" must be an array of { name, location? }`);
+    throw new Error(`${where}: "resourceGroups" must be an array of { name, location? }`);
+  if (s.rbacPropagationSeconds !== undefined) {
+    try {
+      validatePropagationSpec(s.rbacPropagationSeconds);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+  }
+  if (s.randomSeed !== undefined && !Number.isInteger(s.randomSeed))
+    throw new Error(`${where}: "randomSeed" must be a whole number`);
   return s;
 }
 

@@ -48,6 +48,14 @@ export interface ScenarioRoleAssignment {
 }
 
 export interface Scenario {
+  /**
+   * Seconds before a role assignment change counts for authorization (GET/list show it at once): a number,
+   * or `{min, max}` drawn per change from the seeded random source. Absent: 0 (what the tests use);
+   * `npm run simulate` and `npm run local` use 30-600 (docs/emulator.md).
+   */
+  readonly rbacPropagationSeconds?: number | { readonly min: number; readonly max: number };
+  /** Seed of the random source the emulator draws delays from (default 1): the same seed, the same delays. */
+  readonly randomSeed?: number;
   readonly subscriptionId: string;
   readonly tenantId: string;
   readonly location: string;
@@ -74,6 +82,12 @@ export interface Scenario {
     readonly clientId?: string;
   }[];
   readonly customRoles?: readonly ScenarioRole[];
+  /**
+   * Resource provider namespaces registered on the subscription (replaces the default list: Authorization,
+   * Compute, ContainerInstance, KeyVault, ManagedIdentity, Network, Resources, Storage,
+   * VirtualMachineImages). Isolated builds need Microsoft.ContainerInstance.
+   */
+  readonly registeredProviders?: readonly string[];
   readonly roleAssignments?: readonly ScenarioRoleAssignment[];
   /** Marketplace images and their versions. */
   readonly marketplace?: readonly {

@@ -35,7 +35,7 @@ export function distributeArtifacts(
       const rg = id.split('/')[4]!;
       if (!ctx.store.has(resourceGroupId(ctx.subscriptionId, rg))) {
         failures.push(`Resource group '${rg}' could not be found (distributing to ${id}).`);
-      } else if (!hasPermission(ctx.store, principal.objectId, IMAGE_WRITE_ACTION, id)) {
+      } else if (!hasPermission(ctx, principal.objectId, IMAGE_WRITE_ACTION, id)) {
         failures.push(
           `AuthorizationFailed: ${authorizationFailedMessage(principal, IMAGE_WRITE_ACTION, id)}`,
         );
@@ -82,7 +82,7 @@ export function distributeArtifacts(
         failures.push(
           `The gallery image version '${versionId}' already exists; image version ids must be distinct.`,
         );
-      } else if (!hasPermission(ctx.store, principal.objectId, GALLERY_VERSION_WRITE_ACTION, versionId)) {
+      } else if (!hasPermission(ctx, principal.objectId, GALLERY_VERSION_WRITE_ACTION, versionId)) {
         failures.push(
           `AuthorizationFailed: ${authorizationFailedMessage(principal, GALLERY_VERSION_WRITE_ACTION, versionId)}`,
         );

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ArmRequest, ArmResponse, EmulatorContext } from '../context.js';
-import { ArmError, authorizationFailedMessage, conflict, resourceNotFound } from '../errors.js';
-import type { AsyncOperation, OperationError, OperationOutcome } from '../operations.js';
+import { ArmError, conflict, resourceNotFound } from '../errors.js';
+import type { AsyncOperation, OperationOutcome } from '../operations.js';
 import {
   acceptedResponse,
   asyncPutResponse,
@@ -19,10 +19,9 @@ import {
   tagsOf,
 } from '../providers/common.js';
 import { IDENTITY_TYPE } from '../providers/msi.js';
-import { SUBNET_TYPE } from '../providers/network.js';
 import { deleteResourceGroupContents, putResourceGroup } from '../providers/resources.js';
 import { putStagingStorageAccount, storageAccountId } from '../providers/storage.js';
-import { effectiveAssignments, hasPermission, ROLE_ASSIGNMENT_TYPE, roleGuidOf } from '../rbac.js';
+import { ROLE_ASSIGNMENT_TYPE } from '../rbac.js';
 import type { Json } from '../store.js';
 import { customizationLog, LOG_CONTAINER, type LogContext, validationLog } from './build-logs.js';
 import {
@@ -35,19 +34,18 @@ import {
   timeoutMsOf,
 } from './build-run.js';
 import { distributeArtifacts } from './distribution.js';
-import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
 import {
-  IMAGE_BUILDER_NAMESPACE,
-  NETWORK_JOIN_ACTION,
-  type RunRecord,
-  TEMPLATE_TYPE,
-  type TemplateRecord,
-} from './types.js';
+  notAuthorizedMessage,
+  type ProvisioningFailure,
+  provisioningFailure,
+  unauthorizedDistributionTarget,
+} from './provisioning-checks.js';
+import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
+import { IMAGE_BUILDER_NAMESPACE, type RunRecord, TEMPLATE_TYPE, type TemplateRecord } from './types.js';
 import { newestVersion } from './versions.js';
 
 const NS = IMAGE_BUILDER_NAMESPACE;
 const CONTRIBUTOR_ROLE_GUID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
-const OWNER_ROLE_GUID = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
 
 export class ImageBuilderService {
   private readonly templates = new Map<string, TemplateRecord>();
@@ -162,13 +160,16 @@ export class ImageBuilderService {
       validated.stagingResourceGroup?.name ?? `IT_${rg}_${name}_${randomUUID()}`.slice(0, 90);
     const stagingId = resourceGroupId(ctx.subscriptionId, stagingName);
     const stagingExists = ctx.store.has(stagingId);
-    const failure = this.provisioningFailure(
-      validated.subnetId,
-      String(identityProps.principalId),
-      (body.properties as Json).source as Json,
-      stagingExists ? stagingId : undefined,
+    // What AIB finds wrong while creating the template, checked when the PUT arrives.
+    const failure = provisioningFailure(ctx, {
+      principalId: String(identityProps.principalId),
       location,
-    );
+      source: (body.properties as Json).source as Json,
+      subnetId: validated.subnetId,
+      containerInstanceSubnetId: validated.containerInstanceSubnetId,
+      existingStaging: stagingExists ? stagingId : undefined,
+      stagingInUse: this.records().map((t) => resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup)),
+    });
     const account = ctx.nextStagingAccount();
     const record: TemplateRecord = {
       id,
@@ -197,96 +198,26 @@ export class ImageBuilderService {
     return asyncPutResponse(ctx, req, record.createOp, true, this.view(record));
   }
 
-  /** What AIB finds wrong while creating the template, checked when the PUT arrives. */
-  private provisioningFailure(
-    subnetId: string | undefined,
-    principalId: string,
-    source: Json,
-    existingStaging: string | undefined,
-    location: string,
-  ): OperationError | undefined {
-    const ctx = this.ctx;
-    if (source.type === 'PlatformImage') {
-      const versions = ctx.marketplace.get(
-        ctx.marketplaceKey(String(source.publisher), String(source.offer), String(source.sku)),
-      );
-      if (!versions || (source.version !== 'latest' && !versions.includes(String(source.version)))) {
-        return {
-          code: 'BadPIRSource',
-          message: `The platform image ${String(source.publisher)}:${String(source.offer)}:${String(source.sku)}:${String(source.version)} was not found in the marketplace.`,
-        };
-      }
-    }
-    if (subnetId) {
-      const subnet = ctx.store.get(subnetId);
-      if (!subnet || subnet.type !== SUBNET_TYPE) {
-        return { code: 'Other', message: `The subnet '${subnetId}' was not found.` };
-      }
-      const vnetId = subnetId.replace(/\/subnets\/[^/]+$/i, '');
-      if (!hasPermission(ctx.store, principalId, NETWORK_JOIN_ACTION, vnetId)) {
-        return {
-          code: 'AuthorizationFailed',
-          message: authorizationFailedMessage({ objectId: principalId }, NETWORK_JOIN_ACTION, subnetId),
-        };
-      }
-      const pls = (subnet.body.properties as Json).privateLinkServiceNetworkPolicies;
-      if (pls !== 'Disabled') {
-        return {
-          code: 'Other',
-          message: `The subnet '${subnetId}' must have privateLinkServiceNetworkPolicies set to Disabled (found '${String(pls)}').`,
-        };
-      }
-    }
-    if (existingStaging) {
-      // What AIB checks on a pre-existing staging group: free, empty, same region, identity Contributor/Owner.
-      const bad = (why: string): OperationError => ({
-        code: 'BadStagingResourceGroup',
-        message: `The staging resource group '${existingStaging}' ${why}.`,
-      });
-      const lower = existingStaging.toLowerCase();
-      if (
-        this.records().some(
-          (t) => resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup).toLowerCase() === lower,
-        )
-      ) {
-        return bad('is already associated with another image template');
-      }
-      const resources = ctx.store
-        .listUnder(existingStaging)
-        .filter((r) => !r.type.startsWith('Microsoft.Authorization/'));
-      if (resources.length > 0) return bad('is not empty; it must be empty or not exist');
-      const rgLocation = String(ctx.store.get(existingStaging)?.body.location ?? '');
-      if (rgLocation !== location)
-        return bad(`is in '${rgLocation}', not in the template's region '${location}'`);
-      const owns = effectiveAssignments(ctx.store, principalId, existingStaging).some((a) =>
-        [CONTRIBUTOR_ROLE_GUID, OWNER_ROLE_GUID].includes(
-          roleGuidOf(String((a.properties as Json).roleDefinitionId)),
-        ),
-      );
-      if (!owns) {
-        return bad(
-          `does not give the template identity (object id '${principalId}') the Contributor or Owner role`,
-        );
-      }
-    }
-    return undefined;
-  }
-
-  private completeProvisioning(t: TemplateRecord, failure: OperationError | undefined): OperationOutcome {
+  private completeProvisioning(
+    t: TemplateRecord,
+    failure: ProvisioningFailure | undefined,
+  ): OperationOutcome {
     const ctx = this.ctx;
     if (failure) {
       t.provisioningState = 'Failed';
       t.provisioningError = {
-        provisioningErrorCode: ['BadPIRSource', 'BadStagingResourceGroup'].includes(failure.code)
-          ? failure.code
-          : 'Other',
+        provisioningErrorCode: failure.provisioningErrorCode,
         message: failure.message,
       };
+      // The operation status carries a generic message; the cause is only in `details` (and in the
+      // template's provisioningError). The SDK's poller reports the top-level code and message only.
+      // https://github.com/danielsollondon/azvmimagebuilder/issues/50
       return {
         status: 'Failed',
         error: {
-          code: failure.code === 'AuthorizationFailed' ? 'AuthorizationFailed' : 'ResourceOperationFailure',
-          message: failure.message,
+          code: 'ResourceOperationFailure',
+          message: "The resource operation completed with terminal provisioning state 'Failed'.",
+          details: [{ code: failure.code, message: failure.message }],
         },
       };
     }
@@ -444,6 +375,31 @@ export class ImageBuilderService {
       );
     }
     const props = (t.request.properties ?? {}) as Json;
+    // Image Builder checks the identity's write rights on every distribution target when the run is
+    // invoked: without them the Run operation fails at once and no build starts (the previous run's
+    // status stays). https://github.com/MicrosoftDocs/azure-docs/issues/99193
+    const denied = unauthorizedDistributionTarget(
+      ctx,
+      t.identity.principalId,
+      (props.distribute ?? []) as Json[],
+    );
+    if (denied) {
+      const refused = ctx.operations.create({
+        namespace: NS,
+        location: t.location,
+        apiVersion: req.apiVersion,
+        resourceId: t.id,
+        driver: {
+          kind: 'polls',
+          remaining: 1,
+          complete: () => ({
+            status: 'Failed',
+            error: { code: 'Unauthorized', message: notAuthorizedMessage(denied) },
+          }),
+        },
+      });
+      return acceptedResponse(ctx, req, refused, { asyncOperation: true });
+    }
     const validate = (props.validate ?? {}) as Json;
     const hasValidation = Array.isArray(validate.inVMValidations)
       ? validate.inVMValidations.length > 0

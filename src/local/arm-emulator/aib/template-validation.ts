@@ -52,6 +52,7 @@ export interface ValidatedTemplate {
   readonly identityId: string;
   readonly stagingResourceGroup?: { subscriptionId: string; name: string };
   readonly subnetId?: string;
+  readonly containerInstanceSubnetId?: string;
 }
 
 /** Throws a 400 ArmError naming the first invalid field and how to fix it. */
@@ -122,6 +123,30 @@ export function validateTemplateBody(name: string, body: Json, subscriptionId: s
     }
     subnetId = vnetConfig.subnetId;
   }
+  // Isolated builds: https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-json#vnetconfig-optional
+  let containerInstanceSubnetId: string | undefined;
+  if (vnetConfig?.containerInstanceSubnetId !== undefined && vnetConfig.containerInstanceSubnetId !== '') {
+    const aci = vnetConfig.containerInstanceSubnetId;
+    if (typeof aci !== 'string' || !SUBNET_ID.test(aci)) {
+      throw invalid(
+        'properties.vmProfile.vnetConfig.containerInstanceSubnetId',
+        'must be a subnet resource id (/subscriptions/.../virtualNetworks/{vnet}/subnets/{subnet}).',
+      );
+    }
+    if (subnetId === undefined) {
+      throw invalid(
+        'properties.vmProfile.vnetConfig.containerInstanceSubnetId',
+        'may be specified only if vmProfile.vnetConfig.subnetId is also specified.',
+      );
+    }
+    if (typeof vnetConfig.proxyVmSize === 'string' && vnetConfig.proxyVmSize !== '') {
+      throw invalid(
+        'properties.vmProfile.vnetConfig.proxyVmSize',
+        'must not be specified with containerInstanceSubnetId: isolated builds deploy no proxy VM.',
+      );
+    }
+    containerInstanceSubnetId = aci;
+  }
   let staging: ValidatedTemplate['stagingResourceGroup'];
   if (props.stagingResourceGroup !== undefined && props.stagingResourceGroup !== '') {
     const m = typeof props.stagingResourceGroup === 'string' ? RG_ID.exec(props.stagingResourceGroup) : null;
@@ -142,6 +167,7 @@ export function validateTemplateBody(name: string, body: Json, subscriptionId: s
     identityId,
     ...(staging ? { stagingResourceGroup: staging } : {}),
     ...(subnetId ? { subnetId } : {}),
+    ...(containerInstanceSubnetId ? { containerInstanceSubnetId } : {}),
   };
 }
 

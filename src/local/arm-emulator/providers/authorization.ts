@@ -207,6 +207,7 @@ function putRoleAssignment(ctx: EmulatorContext, req: ArmRequest, scope: string,
     },
   };
   ctx.store.put(id, ROLE_ASSIGNMENT_TYPE, stored, ctx.now());
+  ctx.rbac.created(id, stored);
   return { status: 201, body: stored };
 }
 
@@ -344,6 +345,7 @@ export const authorizationRoutes: readonly Route[] = [
     const r = ctx.store.get(id);
     if (!r) return { status: 204 };
     ctx.store.delete(id);
+    ctx.rbac.deleted(r.id, r.body);
     return { status: 200, body: r.body };
   }),
   route('GET', `{scope*}${RD}`, (ctx, req, [scope]) => {

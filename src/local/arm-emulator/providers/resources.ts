@@ -49,7 +49,55 @@ export function deleteResourceGroupContents(ctx: EmulatorContext, id: string): v
   ctx.store.delete(id);
 }
 
+/** Namespaces registered on a new subscription in this emulator (a scenario may list its own). */
+export const DEFAULT_REGISTERED_PROVIDERS: readonly string[] = [
+  'Microsoft.Authorization',
+  'Microsoft.Compute',
+  'Microsoft.ContainerInstance',
+  'Microsoft.KeyVault',
+  'Microsoft.ManagedIdentity',
+  'Microsoft.Network',
+  'Microsoft.Resources',
+  'Microsoft.Storage',
+  'Microsoft.VirtualMachineImages',
+];
+
+/** A provider as Providers - Get answers (Microsoft.Resources 2021-04-01 and later). */
+function providerView(ctx: EmulatorContext, namespace: string) {
+  const registered = ctx.registeredProviders.has(namespace.toLowerCase());
+  return {
+    id: `/subscriptions/${ctx.subscriptionId}/providers/${namespace}`,
+    namespace,
+    registrationState: registered ? 'Registered' : 'NotRegistered',
+    registrationPolicy: 'RegistrationRequired',
+    resourceTypes: [],
+  };
+}
+
+const NAMESPACE = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/;
+
+function requireNamespace(namespace: string): string {
+  if (!NAMESPACE.test(namespace)) {
+    throw new ArmError(404, 'InvalidResourceNamespace', `The resource namespace '${namespace}' is invalid.`);
+  }
+  return namespace;
+}
+
 export const resourceRoutes: readonly Route[] = [
+  route('GET', '/subscriptions/{}/providers/{}', (ctx, _req, [sub, ns]) => {
+    requireSubscription(ctx, sub!);
+    return { status: 200, body: providerView(ctx, requireNamespace(ns!)) };
+  }),
+  route('POST', '/subscriptions/{}/providers/{}/register', (ctx, _req, [sub, ns]) => {
+    requireSubscription(ctx, sub!);
+    ctx.registeredProviders.add(requireNamespace(ns!).toLowerCase());
+    return { status: 200, body: providerView(ctx, ns!) };
+  }),
+  route('POST', '/subscriptions/{}/providers/{}/unregister', (ctx, _req, [sub, ns]) => {
+    requireSubscription(ctx, sub!);
+    ctx.registeredProviders.delete(requireNamespace(ns!).toLowerCase());
+    return { status: 200, body: providerView(ctx, ns!) };
+  }),
   route('GET', '/subscriptions/{}', (ctx, _req, [sub]) => {
     requireSubscription(ctx, sub!);
     return {
