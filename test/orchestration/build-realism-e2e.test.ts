@@ -184,4 +184,47 @@ describe('grant propagation and the working image (default scenario)', () => {
     expect(b.harness.emulator.state.imageTemplates()).toEqual([]);
     expect(b.imageContributorAssignments()).toEqual([]);
   });
+
+  it('cancel during Distributing: the partial image is removed (image-builder-troubleshoot.md), the current one kept', async () => {
+    await b.startBuild(DEF, { force: true });
+    const first = await finishWatching(b, DEF, 120);
+    expect(first.output.result).toBe('Succeeded');
+    let buildId = '';
+    let partialId = '';
+    const cancelled = b.whenRunReaches('Distributing', async () => {
+      // What a cancelled distribution can leave behind: the image this run was writing.
+      const running = b.harness.emulator.state
+        .imageTemplates()
+        .find((x) => x.lastRunStatus?.runSubState === 'Distributing')!;
+      const t = await b.harness.clients.imageBuilder.virtualMachineImageTemplates.get(
+        running.resourceGroup,
+        running.name,
+      );
+      const target = (t.distribute ?? []).find((d) => d.type === 'ManagedImage') as { imageId?: string };
+      partialId = target.imageId!;
+      const name = partialId.slice(partialId.lastIndexOf('/') + 1);
+      await b.harness.clients.compute.images
+        .createOrUpdate(
+          b.env.IMAGE_DESTINATION_RESOURCE_GROUP!,
+          name,
+          { location: 'eastus2', tags: { 'jumpbox-definition': DEF } },
+          { updateIntervalInMs: 5 },
+        )
+        .pollUntilDone();
+      const res = await fetch(`${b.host.baseUrl}/api/builds/${buildId}/cancel`, {
+        method: 'POST',
+        headers: { 'x-functions-key': b.host.functionKey },
+      });
+      expect(res.status).toBeLessThan(300);
+    });
+    buildId = await b.startBuild(DEF, { force: true });
+    const { output } = await b.finishStepwise(DEF, 60);
+    await cancelled;
+    expect(output.result).toBe('Canceled');
+    const ids = b.harness.emulator.state.images().map((i) => String(i.id).toLowerCase());
+    expect(partialId).not.toBe('');
+    expect(ids).not.toContain(partialId.toLowerCase());
+    expect(ids).toContain(first.output.imageId!.toLowerCase());
+    expect(b.imageContributorAssignments()).toEqual([]);
+  });
 });
