@@ -6,7 +6,7 @@
  *   ceiling does not apply to it, the deadline does).
  * - Later intervals are a quarter of the distance to the expected end, so they shrink toward it, and grow
  *   again if the build overruns; always within [floor, ceiling].
- * - While Distributing (the end is near, and the Image Contributor check happens there) polls are dense.
+ * - While Distributing (the end is near, and Image Builder checks the Image Contributor grant again there) polls are dense.
  * - No poll is scheduled past the deadline: the last one lands on it.
  */
 

@@ -103,6 +103,10 @@ export function createControlHandler(
             ),
           );
           return { status: 200, body: state.rbacPropagation() };
+        case 'PUT /template-creation':
+          if (typeof body.hold !== 'boolean')
+            throw new ArmError(400, 'InvalidControlRequest', 'hold must be true or false.');
+          return { status: 200, body: control.holdTemplateCreation(body.hold) };
         case 'PUT /caller-authorization':
           control.setCallerAuthorization(body.enabled === true);
           return { status: 200, body: { enabled: body.enabled === true } };

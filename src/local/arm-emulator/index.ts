@@ -125,6 +125,8 @@ export interface ArmEmulatorControl {
   }): BuildBehaviour;
   setThrottling(t: Partial<ThrottleSettings>): ThrottleSettings;
   setTiming(t: Partial<TimingSettings>): TimingSettings;
+  /** Holds new image template creations in Creating (true) or releases the held ones (false). */
+  holdTemplateCreation(hold: boolean): { hold: boolean; held: string[] };
   /** Changes the propagation delay of later role assignment changes (pending ones keep their times). */
   setRbacPropagation(spec: PropagationSpec): PropagationSpec;
   seed(scenario: Partial<Scenario>): void;
@@ -288,6 +290,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
       return ctx.timing;
     },
     setRbacPropagation: (spec) => ctx.rbac.configure(spec),
+    holdTemplateCreation: (hold) => service.setCreationHold(hold),
     seed: (s) => applyScenario(ctx, s),
     addPrincipal: (objectId) => {
       ctx.knownPrincipals.set(objectId.toLowerCase(), { createdAtMs: ctx.now() });

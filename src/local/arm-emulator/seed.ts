@@ -4,7 +4,17 @@ import type { EmulatorContext } from './context.js';
 import { seedRoleDefinition } from './providers/authorization.js';
 import { normalizeLocation } from './providers/common.js';
 import { identityId, putIdentity } from './providers/msi.js';
-import { nsgId, putNetworkSecurityGroup, putSubnet, putVirtualNetwork, vnetId } from './providers/network.js';
+import {
+  natGatewayId,
+  nsgId,
+  putNatGateway,
+  putNetworkSecurityGroup,
+  putRouteTable,
+  putSubnet,
+  putVirtualNetwork,
+  routeTableId,
+  vnetId,
+} from './providers/network.js';
 import { putResourceGroup } from './providers/resources.js';
 import { BUILT_IN_ROLES, ROLE_ASSIGNMENT_TYPE, roleDefinitionStoreId } from './rbac.js';
 import type { Json } from './store.js';
@@ -48,6 +58,23 @@ export function applyScenario(ctx: EmulatorContext, s: Partial<Scenario>): void 
       },
     });
   }
+  for (const n of s.natGateways ?? [])
+    putNatGateway(ctx, natGatewayId(sub, n.resourceGroup, n.name), { location, properties: {} });
+  for (const t of s.routeTables ?? []) {
+    putRouteTable(ctx, routeTableId(sub, t.resourceGroup, t.name), {
+      location,
+      properties: {
+        routes: t.routes.map((r) => ({
+          name: r.name,
+          properties: {
+            addressPrefix: r.addressPrefix,
+            nextHopType: r.nextHopType,
+            ...(r.nextHopIpAddress ? { nextHopIpAddress: r.nextHopIpAddress } : {}),
+          },
+        })),
+      },
+    });
+  }
   for (const v of s.virtualNetworks ?? []) {
     putVirtualNetwork(ctx, sub, v.resourceGroup, v.name, {
       location,
@@ -64,6 +91,23 @@ export function applyScenario(ctx: EmulatorContext, s: Partial<Scenario>): void 
             privateLinkServiceNetworkPolicies: sn.privateLinkServiceNetworkPolicies ?? 'Enabled',
             ...(sn.networkSecurityGroup
               ? { networkSecurityGroup: { id: nsgId(sub, v.resourceGroup, sn.networkSecurityGroup) } }
+              : {}),
+            ...(sn.natGateway
+              ? { natGateway: { id: natGatewayId(sub, v.resourceGroup, sn.natGateway) } }
+              : {}),
+            ...(sn.routeTable
+              ? { routeTable: { id: routeTableId(sub, v.resourceGroup, sn.routeTable) } }
+              : {}),
+            ...(sn.defaultOutboundAccess !== undefined
+              ? { defaultOutboundAccess: sn.defaultOutboundAccess }
+              : {}),
+            ...(sn.delegations
+              ? {
+                  delegations: sn.delegations.map((serviceName, i) => ({
+                    name: `delegation-${i}`,
+                    properties: { serviceName },
+                  })),
+                }
               : {}),
           },
         },

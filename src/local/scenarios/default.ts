@@ -1,7 +1,7 @@
 /**
  * The default scenario: a valid environment for the app, after the seed runbook. Resource groups, a vnet
  * with a /28 build subnet (private-link service network policies Disabled) behind an NSG at least as
- * permissive as the runbook's tables, the two least-privilege custom roles, the builder identity, and
+ * permissive as the runbook's tables, a NAT gateway for its outbound traffic (private subnet), the two least-privilege custom roles, the builder identity, and
  * marketplace versions of Ubuntu 22.04 and 24.04 (gen2).
  */
 import { REALISTIC_RBAC_PROPAGATION } from '../arm-emulator/rbac-propagation.js';
@@ -112,6 +112,9 @@ export const DEFAULT_SCENARIO: Scenario = {
       ],
     },
   ],
+  // Explicit outbound for the build subnet: new vnets get private subnets (defaultOutboundAccess false)
+  // since Network API 2025-07-01 (31 March 2026), so the build VM reaches the internet through NAT.
+  natGateways: [{ resourceGroup: 'rg-enterprise-networking-spokes', name: 'ng-imagebuilder' }],
   virtualNetworks: [
     {
       resourceGroup: 'rg-enterprise-networking-spokes',
@@ -123,6 +126,8 @@ export const DEFAULT_SCENARIO: Scenario = {
           addressPrefix: '10.240.0.0/28',
           privateLinkServiceNetworkPolicies: 'Disabled',
           networkSecurityGroup: 'nsg-snet-imagebuilder',
+          defaultOutboundAccess: false,
+          natGateway: 'ng-imagebuilder',
         },
       ],
     },

@@ -12,6 +12,24 @@ export interface ScenarioSubnet {
   readonly networkSecurityGroup?: string;
   /** Addresses already used by other NICs (ipConfigurations count). */
   readonly ipConfigurationCount?: number;
+  /** Services the subnet is delegated to, e.g. `Microsoft.ContainerInstance/containerGroups`. */
+  readonly delegations?: readonly string[];
+  /**
+   * false: a private subnet (no implicit outbound IP; the default for new vnets created with Network API
+   * 2025-07-01 and later, after 31 March 2026). Absent: Azure's older default, outbound access on.
+   */
+  readonly defaultOutboundAccess?: boolean;
+  /** Name of a NAT gateway of the scenario in the same resource group (explicit outbound). */
+  readonly natGateway?: string;
+  /** Name of a route table of the scenario in the same resource group. */
+  readonly routeTable?: string;
+}
+
+export interface ScenarioRoute {
+  readonly name: string;
+  readonly addressPrefix: string;
+  readonly nextHopType: 'VirtualNetworkGateway' | 'VnetLocal' | 'Internet' | 'VirtualAppliance' | 'None';
+  readonly nextHopIpAddress?: string;
 }
 
 export interface ScenarioSecurityRule {
@@ -68,6 +86,12 @@ export interface Scenario {
     readonly resourceGroup: string;
     readonly name: string;
     readonly securityRules: readonly ScenarioSecurityRule[];
+  }[];
+  readonly natGateways?: readonly { readonly resourceGroup: string; readonly name: string }[];
+  readonly routeTables?: readonly {
+    readonly resourceGroup: string;
+    readonly name: string;
+    readonly routes: readonly ScenarioRoute[];
   }[];
   readonly virtualNetworks?: readonly {
     readonly resourceGroup: string;

@@ -62,6 +62,8 @@ export interface LogContext {
   readonly customizers: readonly string[];
   readonly vmSize: string;
   readonly bytes: number;
+  /** Set when the build subnet has no path to the internet: the customizer's downloads fail. */
+  readonly noEgress?: string | undefined;
 }
 
 const ts = (ms: number) => new Date(ms).toISOString();
@@ -100,7 +102,21 @@ export function customizationLog(
     (name) => `[${ts(atMs)}] PACKER OUT ==> azure-arm: Provisioning with shell script: (telemetry) ${name}`,
   );
   const tail: string[] = [];
-  if (status === 'failed') {
+  if (status === 'failed' && c.noEgress) {
+    // What apt and curl print on a VM without outbound connectivity (connect timeouts), then Packer's end.
+    const t = ts(atMs);
+    tail.push(
+      `[${t}] PACKER OUT     azure-arm: Ign:1 http://azure.archive.ubuntu.com/ubuntu noble InRelease`,
+      `[${t}] PACKER OUT     azure-arm: Err:1 http://azure.archive.ubuntu.com/ubuntu noble InRelease`,
+      `[${t}] PACKER OUT     azure-arm:   Could not connect to azure.archive.ubuntu.com:80 (20.62.200.1), connection timed out`,
+      `[${t}] PACKER OUT     azure-arm: W: Failed to fetch http://azure.archive.ubuntu.com/ubuntu/dists/noble/InRelease  Could not connect to azure.archive.ubuntu.com:80 (20.62.200.1), connection timed out`,
+      `[${t}] PACKER OUT     azure-arm: W: Some index files failed to download. They have been ignored, or old ones used instead.`,
+      `[${t}] PACKER ERR     azure-arm: curl: (28) Failed to connect to github.com port 443 after 134211 ms: Couldn't connect to server`,
+      `[${t}] PACKER ERR ==> azure-arm: Script exited with non-zero exit status: 28. Allowed exit codes are: [0]`,
+      `[${t}] PACKER OUT Build 'azure-arm' errored after ${Math.round((atMs - c.startMs) / 60000)} minutes: Script exited with non-zero exit status: 28`,
+      `[${t}] PACKER OUT ==> Builds finished but no artifacts were created.`,
+    );
+  } else if (status === 'failed') {
     tail.push(
       `[${ts(atMs)}] PACKER ERR ==> azure-arm: Script exited with non-zero exit status: 1. Allowed exit codes are: [0]`,
       `[${ts(atMs)}] PACKER OUT Build 'azure-arm' errored after ${Math.round((atMs - c.startMs) / 60000)} minutes: Script exited with non-zero exit status: 1`,

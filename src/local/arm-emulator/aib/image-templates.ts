@@ -1,7 +1,8 @@
 /**
  * Microsoft.VirtualMachineImages/imageTemplates: PUT (201 + Azure-AsyncOperation, Creating ->
  * Succeeded/Failed), immutability (409 on change, 200 on repeat), GET/list/DELETE, run/cancel with the
- * build state machine on the virtual clock, logs in the staging account, RBAC checked at distribution,
+ * build state machine on the virtual clock, logs in the staging account, the identity's rights checked at
+ * template creation, when a run is invoked and again at distribution,
  * run outputs.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
   tagsOf,
 } from '../providers/common.js';
 import { IDENTITY_TYPE } from '../providers/msi.js';
+import { subnetEgress } from '../providers/network.js';
 import { deleteResourceGroupContents, putResourceGroup } from '../providers/resources.js';
 import { putStagingStorageAccount, storageAccountId } from '../providers/storage.js';
 import { ROLE_ASSIGNMENT_TYPE } from '../rbac.js';
@@ -49,6 +51,20 @@ const CONTRIBUTOR_ROLE_GUID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
 
 export class ImageBuilderService {
   private readonly templates = new Map<string, TemplateRecord>();
+  /** While true, new templates stay Creating until released (a hanging creation, for tests). */
+  private holdCreation = false;
+
+  /** Holds new template creations in Creating, or releases every held one. */
+  setCreationHold(hold: boolean): { hold: boolean; held: string[] } {
+    this.holdCreation = hold;
+    if (!hold) for (const t of this.templates.values()) t.held = false;
+    return {
+      hold,
+      held: this.records()
+        .filter((t) => t.held)
+        .map((t) => t.name),
+    };
+  }
 
   constructor(private readonly ctx: EmulatorContext) {}
 
@@ -62,6 +78,7 @@ export class ImageBuilderService {
 
   clear(): void {
     this.templates.clear();
+    this.holdCreation = false;
   }
 
   /** Advances every active run to the current virtual time. */
@@ -70,6 +87,9 @@ export class ImageBuilderService {
     for (const t of this.templates.values()) {
       if (t.run && !t.run.finished) this.advance(t, t.run, now);
       if (t.provisioningState === 'Creating') this.ctx.operations.settle(t.createOp);
+      // A deletion also ends on its own once virtual time has moved past its start.
+      if (t.provisioningState === 'Deleting' && t.deleteOp && now > t.deleteOp.startMs)
+        this.ctx.operations.settle(t.deleteOp);
     }
   }
 
@@ -130,6 +150,12 @@ export class ImageBuilderService {
     const validated = validateTemplateBody(name, body, ctx.subscriptionId);
     const canonical = canonicalTemplate(body);
     const existing = this.get(id);
+    if (existing?.provisioningState === 'Deleting') {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' is being deleted; wait until the deletion has finished before creating it again.`,
+      );
+    }
     if (existing) {
       if (existing.canonical !== canonical) {
         throw conflict(
@@ -190,9 +216,23 @@ export class ImageBuilderService {
       runs: [],
       runOutputs: new Map(),
     };
-    record.createOp = provisioningOperation(ctx, req, NS, location, id, () =>
-      this.completeProvisioning(record, failure),
-    );
+    if (this.holdCreation) {
+      record.held = true;
+      record.createOp = ctx.operations.create({
+        namespace: NS,
+        location,
+        apiVersion: req.apiVersion,
+        resourceId: id,
+        driver: {
+          kind: 'watch',
+          check: () => (record.held ? undefined : this.completeProvisioning(record, failure)),
+        },
+      });
+    } else {
+      record.createOp = provisioningOperation(ctx, req, NS, location, id, () =>
+        this.completeProvisioning(record, failure),
+      );
+    }
     this.templates.set(id.toLowerCase(), record);
     ctx.store.put(id, TEMPLATE_TYPE, { id, name, type: TEMPLATE_TYPE, location }, ctx.now());
     return asyncPutResponse(ctx, req, record.createOp, true, this.view(record));
@@ -275,6 +315,9 @@ export class ImageBuilderService {
     );
     if (!t) throw resourceNotFound(TEMPLATE_TYPE, name, rg);
     if (t.provisioningState === 'Creating') this.ctx.operations.observe(t.createOp);
+    if (t.provisioningState === 'Deleting' && t.deleteOp) this.ctx.operations.observe(t.deleteOp);
+    if (t.provisioningState === 'Deleting' && !this.get(t.id))
+      throw resourceNotFound(TEMPLATE_TYPE, name, rg);
     return t;
   }
 
@@ -342,19 +385,33 @@ export class ImageBuilderService {
     requireResourceGroup(ctx, sub, rg);
     const t = this.get(`${resourceGroupId(ctx.subscriptionId, rg)}/providers/${NS}/imageTemplates/${name}`);
     if (!t) return { status: 204 };
+    // No source settles what AIB answers here; the stricter answer: a template whose creation or
+    // deletion has not settled cannot be deleted (409) until it has.
+    if (t.provisioningState === 'Creating' || t.provisioningState === 'Deleting') {
+      throw conflict(
+        'Conflict',
+        `The image template '${name}' is in provisioning state '${t.provisioningState}'; wait until it is Succeeded or Failed before deleting it.`,
+      );
+    }
     if (t.run && !t.run.finished) {
       throw conflict(
         'Conflict',
         `The image template '${name}' cannot be deleted while a build is in progress (runState ${displayedState(t.run.plan, ctx.now()).runState}); cancel the build and wait for it to end.`,
       );
     }
-    this.templates.delete(t.id.toLowerCase());
-    ctx.store.delete(t.id);
-    const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
-    ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
-    if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
-    for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
-    const op = provisioningOperation(ctx, req, NS, t.location, t.id);
+    // Deleting until the operation completes (first poll or read), then the template and its staging
+    // resources are gone.
+    t.provisioningState = 'Deleting';
+    const op = provisioningOperation(ctx, req, NS, t.location, t.id, () => {
+      this.templates.delete(t.id.toLowerCase());
+      ctx.store.delete(t.id);
+      const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
+      ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
+      if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
+      for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
+      return { status: 'Succeeded' };
+    });
+    t.deleteOp = op;
     return acceptedResponse(ctx, req, op, { location: true });
   }
 
@@ -404,10 +461,14 @@ export class ImageBuilderService {
     const hasValidation = Array.isArray(validate.inVMValidations)
       ? validate.inVMValidations.length > 0
       : validate.sourceValidationOnly === true;
+    // A build subnet without a path to the internet: the customizer's downloads time out.
+    const subnetId = (((props.vmProfile ?? {}) as Json).vnetConfig as Json | undefined)?.subnetId;
+    const egress = typeof subnetId === 'string' ? subnetEgress(ctx, subnetId) : undefined;
+    const noEgress = egress && !egress.internet ? egress.why : undefined;
     const plan = planRun(ctx.now(), ctx.build.phaseDurations, {
       optimize: props.optimize !== undefined,
       validate: hasValidation,
-      outcome: ctx.build.outcome,
+      outcome: noEgress && ctx.build.outcome === 'success' ? 'customizer-failure' : ctx.build.outcome,
       timeoutMs: timeoutMsOf(props.buildTimeoutInMinutes as number | undefined),
     });
     const source = (props.source ?? {}) as Json;
@@ -435,6 +496,7 @@ export class ImageBuilderService {
       op,
       applied: 0,
       validationFailed: false,
+      noEgress,
     };
     t.run = run;
     t.runs.push(run);
@@ -479,6 +541,7 @@ export class ImageBuilderService {
       customizers,
       vmSize: String(((props.vmProfile ?? {}) as Json).vmSize ?? 'Standard_D2ds_v4') || 'Standard_D2ds_v4',
       bytes: this.ctx.build.logBytes,
+      noEgress: run.noEgress,
     };
   }
 

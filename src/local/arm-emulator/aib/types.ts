@@ -18,6 +18,8 @@ export interface RunRecord {
   /** Events already applied. */
   applied: number;
   validationFailed: boolean;
+  /** Why the build VM has no path to the internet (its downloads fail), when it has none. */
+  readonly noEgress?: string | undefined;
   finished?: { runState: RunState; runSubState: RunSubState; endMs: number; message: string };
   cancelOp?: AsyncOperation;
 }
@@ -31,7 +33,10 @@ export interface TemplateRecord {
   canonical: string;
   identity: { id: string; principalId: string; clientId: string };
   readonly staging: { resourceGroup: string; createdGroup: boolean; account: string };
-  provisioningState: 'Creating' | 'Succeeded' | 'Failed';
+  provisioningState: 'Creating' | 'Succeeded' | 'Failed' | 'Deleting';
+  /** Creation held in Creating by the control API (PUT /template-creation {hold: true}). */
+  held?: boolean;
+  deleteOp?: AsyncOperation;
   provisioningError?: { provisioningErrorCode: string; message: string };
   createOp: AsyncOperation;
   tags: Record<string, string> | undefined;

@@ -215,7 +215,7 @@ export const computeRoutes: readonly Route[] = [
         location: location!,
         id: versionResourceId(ctx, location!, p!, o!, s!, v!),
         properties: {
-          osImage: { operatingSystem: 'Linux' },
+          osDiskImage: { operatingSystem: 'Linux' },
           dataDiskImages: [],
           automaticOSUpgradeProperties: { automaticOSUpgradeSupported: false },
           hyperVGeneration: 'V2',

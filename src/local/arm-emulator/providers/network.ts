@@ -24,6 +24,9 @@ import {
 export const VNET_TYPE = 'Microsoft.Network/virtualNetworks';
 export const SUBNET_TYPE = 'Microsoft.Network/virtualNetworks/subnets';
 export const NSG_TYPE = 'Microsoft.Network/networkSecurityGroups';
+export const NAT_GATEWAY_TYPE = 'Microsoft.Network/natGateways';
+export const ROUTE_TABLE_TYPE = 'Microsoft.Network/routeTables';
+const ROUTE_NEXT_HOPS = ['VirtualNetworkGateway', 'VnetLocal', 'Internet', 'VirtualAppliance', 'None'];
 
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -131,6 +134,28 @@ export function putSubnet(
       'properties.addressPrefix',
     );
   }
+  const reference = (field: string, type: string): string | undefined => {
+    const ref = (props[field] as Json | undefined)?.id;
+    if (ref === undefined || ref === null) return undefined;
+    if (typeof ref !== 'string' || ctx.store.get(ref)?.type !== type) {
+      throw badRequest(
+        'InvalidResourceReference',
+        `Resource ${String(ref)} referenced by resource ${id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
+        `properties.${field}.id`,
+      );
+    }
+    return ref;
+  };
+  const natGateway = reference('natGateway', NAT_GATEWAY_TYPE);
+  const routeTable = reference('routeTable', ROUTE_TABLE_TYPE);
+  if (props.defaultOutboundAccess !== undefined && typeof props.defaultOutboundAccess !== 'boolean') {
+    throw badRequest(
+      'InvalidRequestFormat',
+      `Subnet '${name}': properties.defaultOutboundAccess must be true or false.`,
+      'properties.defaultOutboundAccess',
+    );
+  }
+  const delegations = normalizeDelegations(id, props.delegations);
   const nsg = (props.networkSecurityGroup as Json | undefined)?.id;
   if (nsg !== undefined) {
     if (typeof nsg !== 'string' || !ctx.store.has(nsg)) {
@@ -157,14 +182,183 @@ export function putSubnet(
       provisioningState: 'Succeeded',
       addressPrefix: prefix,
       ...(nsg ? { networkSecurityGroup: { id: nsg } } : {}),
+      ...(natGateway ? { natGateway: { id: natGateway } } : {}),
+      ...(routeTable ? { routeTable: { id: routeTable } } : {}),
+      ...(typeof props.defaultOutboundAccess === 'boolean'
+        ? { defaultOutboundAccess: props.defaultOutboundAccess }
+        : {}),
       ...(ipConfigurations && ipConfigurations.length > 0 ? { ipConfigurations } : {}),
       privateEndpointNetworkPolicies: String(props.privateEndpointNetworkPolicies ?? 'Disabled'),
       privateLinkServiceNetworkPolicies: String(props.privateLinkServiceNetworkPolicies ?? 'Enabled'),
-      ...(props.delegations ? { delegations: props.delegations } : { delegations: [] }),
+      delegations,
     },
   };
   ctx.store.put(id, SUBNET_TYPE, body, ctx.now());
   return body;
+}
+
+/** Delegations in the Network API shape: `{name, id, type, properties: {serviceName, actions, provisioningState}}`. */
+function normalizeDelegations(subnetId: string, value: unknown): Json[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw badRequest(
+      'InvalidRequestFormat',
+      'properties.delegations must be an array.',
+      'properties.delegations',
+    );
+  }
+  return (value as Json[]).map((d, i) => {
+    const serviceName = ((d?.properties ?? {}) as Json).serviceName;
+    if (typeof serviceName !== 'string' || !/^[A-Za-z.]+\/[A-Za-z/]+$/.test(serviceName)) {
+      throw badRequest(
+        'InvalidServiceNameOnDelegation',
+        `properties.delegations[${i}].properties.serviceName must name a service, e.g. Microsoft.ContainerInstance/containerGroups.`,
+        `properties.delegations[${i}].properties.serviceName`,
+      );
+    }
+    const name = typeof d.name === 'string' ? d.name : `delegation-${i}`;
+    return {
+      name,
+      id: `${subnetId}/delegations/${name}`,
+      type: 'Microsoft.Network/virtualNetworks/subnets/delegations',
+      properties: {
+        serviceName,
+        ...(serviceName.toLowerCase() === 'microsoft.containerinstance/containergroups'
+          ? { actions: ['Microsoft.Network/virtualNetworks/subnets/action'] }
+          : {}),
+        provisioningState: 'Succeeded',
+      },
+    };
+  });
+}
+
+export function natGatewayId(sub: string, rg: string, name: string): string {
+  return `${resourceGroupId(sub, rg)}/providers/Microsoft.Network/natGateways/${name}`;
+}
+
+export function routeTableId(sub: string, rg: string, name: string): string {
+  return `${resourceGroupId(sub, rg)}/providers/Microsoft.Network/routeTables/${name}`;
+}
+
+/** A NAT gateway (Standard SKU): explicit outbound connectivity for the subnets attached to it. */
+export function putNatGateway(
+  ctx: EmulatorContext,
+  id: string,
+  input: Json,
+): { body: Json; created: boolean } {
+  const location = requireLocation(input, ctx);
+  const existing = ctx.store.get(id);
+  const props = (input.properties ?? {}) as Json;
+  const body: Json = {
+    id,
+    name: id.split('/').at(-1),
+    type: NAT_GATEWAY_TYPE,
+    location,
+    etag: etag(),
+    ...(tagsOf(input) ? { tags: tagsOf(input) } : {}),
+    sku: { name: 'Standard' },
+    properties: {
+      provisioningState: 'Succeeded',
+      resourceGuid: existing ? (existing.body.properties as Json).resourceGuid : randomUUID(),
+      idleTimeoutInMinutes: typeof props.idleTimeoutInMinutes === 'number' ? props.idleTimeoutInMinutes : 4,
+      ...(Array.isArray(props.publicIpAddresses) ? { publicIpAddresses: props.publicIpAddresses } : {}),
+    },
+  };
+  ctx.store.put(id, NAT_GATEWAY_TYPE, body, ctx.now());
+  return { body: attachedSubnets(ctx, body, 'natGateway'), created: !existing };
+}
+
+/** A route table; routes name a next hop type (Internet, VirtualAppliance, None, ...). */
+export function putRouteTable(
+  ctx: EmulatorContext,
+  id: string,
+  input: Json,
+): { body: Json; created: boolean } {
+  const location = requireLocation(input, ctx);
+  const existing = ctx.store.get(id);
+  const props = (input.properties ?? {}) as Json;
+  const routes = Array.isArray(props.routes) ? (props.routes as Json[]) : [];
+  const body: Json = {
+    id,
+    name: id.split('/').at(-1),
+    type: ROUTE_TABLE_TYPE,
+    location,
+    etag: etag(),
+    ...(tagsOf(input) ? { tags: tagsOf(input) } : {}),
+    properties: {
+      provisioningState: 'Succeeded',
+      resourceGuid: existing ? (existing.body.properties as Json).resourceGuid : randomUUID(),
+      disableBgpRoutePropagation: props.disableBgpRoutePropagation === true,
+      routes: routes.map((r, i) => {
+        const rp = (r.properties ?? {}) as Json;
+        if (
+          typeof r.name !== 'string' ||
+          !isCidr(rp.addressPrefix) ||
+          !ROUTE_NEXT_HOPS.includes(String(rp.nextHopType))
+        ) {
+          throw badRequest(
+            'InvalidRequestFormat',
+            `properties.routes[${i}] needs a name, properties.addressPrefix in CIDR form and properties.nextHopType (${ROUTE_NEXT_HOPS.join(', ')}).`,
+            `properties.routes[${i}]`,
+          );
+        }
+        return {
+          id: `${id}/routes/${r.name}`,
+          name: r.name,
+          type: 'Microsoft.Network/routeTables/routes',
+          properties: {
+            provisioningState: 'Succeeded',
+            addressPrefix: rp.addressPrefix,
+            nextHopType: rp.nextHopType,
+            ...(typeof rp.nextHopIpAddress === 'string' ? { nextHopIpAddress: rp.nextHopIpAddress } : {}),
+          },
+        };
+      }),
+    },
+  };
+  ctx.store.put(id, ROUTE_TABLE_TYPE, body, ctx.now());
+  return { body: attachedSubnets(ctx, body, 'routeTable'), created: !existing };
+}
+
+function attachedSubnets(ctx: EmulatorContext, body: Json, field: 'natGateway' | 'routeTable'): Json {
+  const subnets = ctx.store
+    .list(SUBNET_TYPE)
+    .filter((s) => {
+      const ref = ((s.body.properties as Json)[field] as Json | undefined)?.id;
+      return typeof ref === 'string' && ref.toLowerCase() === String(body.id).toLowerCase();
+    })
+    .map((s) => ({ id: s.id }));
+  return { ...body, properties: { ...(body.properties as Json), ...(subnets.length ? { subnets } : {}) } };
+}
+
+/**
+ * Whether VMs in the subnet can reach the internet: a NAT gateway, a default route (0.0.0.0/0) to an
+ * appliance, gateway or the internet, or default outbound access (unless a default route drops it).
+ * https://learn.microsoft.com/azure/virtual-network/ip-services/default-outbound-access
+ */
+export function subnetEgress(ctx: EmulatorContext, subnetId: string): { internet: boolean; why: string } {
+  const subnet = ctx.store.get(subnetId);
+  if (!subnet) return { internet: false, why: `subnet ${subnetId} not found` };
+  const p = subnet.body.properties as Json;
+  const natId = (p.natGateway as Json | undefined)?.id;
+  if (typeof natId === 'string' && ctx.store.has(natId))
+    return { internet: true, why: `NAT gateway ${natId}` };
+  const rtId = (p.routeTable as Json | undefined)?.id;
+  const routes = (((ctx.store.get(String(rtId))?.body.properties ?? {}) as Json).routes ?? []) as Json[];
+  const defaultRoute = routes.find((r) => (r.properties as Json).addressPrefix === '0.0.0.0/0');
+  if (defaultRoute) {
+    const hop = String((defaultRoute.properties as Json).nextHopType);
+    return hop === 'None'
+      ? { internet: false, why: `route table ${String(rtId)} drops 0.0.0.0/0 (next hop None)` }
+      : { internet: true, why: `route table ${String(rtId)} sends 0.0.0.0/0 to ${hop}` };
+  }
+  if (p.defaultOutboundAccess === false) {
+    return {
+      internet: false,
+      why: 'private subnet (defaultOutboundAccess false) with no NAT gateway or default route',
+    };
+  }
+  return { internet: true, why: 'default outbound access' };
 }
 
 function vnetView(ctx: EmulatorContext, r: StoredResource): Json {
@@ -366,6 +560,24 @@ export const networkRoutes: readonly Route[] = [
     ctx.store.delete(id);
     return asyncDelete(ctx, req, id);
   }),
+  ...(
+    [
+      ['natGateways', NAT_GATEWAY_TYPE, putNatGateway, 'natGateway'],
+      ['routeTables', ROUTE_TABLE_TYPE, putRouteTable, 'routeTable'],
+    ] as const
+  ).flatMap(([segment, type, put, field]) => [
+    route('GET', `${RG}/${segment}/{}`, (ctx, _req, [sub, rg, name]) => {
+      requireResourceGroup(ctx, sub!, rg!);
+      const r = ctx.store.get(`${resourceGroupId(sub!, rg!)}/providers/Microsoft.Network/${segment}/${name}`);
+      if (!r) throw resourceNotFound(type, name!, rg);
+      return { status: 200, body: attachedSubnets(ctx, r.body, field) };
+    }),
+    route('PUT', `${RG}/${segment}/{}`, (ctx, req, [sub, rg, name]) => {
+      requireResourceGroup(ctx, sub!, rg!);
+      const id = `${resourceGroupId(sub!, rg!)}/providers/Microsoft.Network/${segment}/${name}`;
+      return asyncPut(ctx, req, put(ctx, id, requireObjectBody(req)));
+    }),
+  ]),
   route('GET', `${RG}/networkSecurityGroups`, (ctx, _req, [sub, rg]) => {
     requireResourceGroup(ctx, sub!, rg!);
     return {
