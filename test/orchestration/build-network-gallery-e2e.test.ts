@@ -157,4 +157,23 @@ describe('distribution targets and network modes', () => {
     expect(output.error?.code).toBe('PreflightFailed');
     expect(output.error?.message).toMatch(/aci-subnet.*was not found; create it/);
   });
+
+  it('a build subnet with no outbound path (private, no NAT gateway, no route, no mirror): refused by preflight', async () => {
+    const subnets = b.harness.clients.network.subnets;
+    const current = await subnets.get(NET_RG, VNET, 'snet-imagebuilder');
+    await subnets.beginCreateOrUpdateAndWait(
+      NET_RG,
+      VNET,
+      'snet-imagebuilder',
+      { ...current, natGateway: undefined, defaultOutboundAccess: false },
+      FAST,
+    );
+    const { output } = await run('iso-jumpbox');
+    expect(output.error?.code).toBe('PreflightFailed');
+    expect(output.error?.message).toMatch(
+      /outbound-access.*no path to the internet.*NAT gateway.*DOWNLOAD_MIRROR_URL/,
+    );
+    expect(b.harness.emulator.state.imageTemplates()).toEqual([]);
+    expect(imageContributorAssignments()).toEqual([]);
+  });
 });
