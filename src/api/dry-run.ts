@@ -9,7 +9,7 @@ import { resolveSourceVersion } from '../activities/source-version.js';
 import type { AzureClients } from '../azure/clients.js';
 import { classifyError } from '../azure/errors.js';
 import type { AppConfig } from '../config.js';
-import { type ImageDefinition, manifestOf } from '../image/definition.js';
+import { gateOf, type ImageDefinition, manifestOf } from '../image/definition.js';
 import { egressAllowList } from '../image/egress.js';
 import { buildTemplateBody, TAG, templateNameFor } from '../image/template-body.js';
 import { templateInputFromConfig } from '../image/template-input.js';
@@ -67,7 +67,11 @@ export function dryRunPlanner(
         checks: report.checks.map((c) => ({ name: c.check, ok: c.ok, message: c.message })),
       },
       template,
-      egress: egressAllowList(manifestOf(definition)).map((r) => ({
+      egress: egressAllowList(manifestOf(definition), {
+        mode:
+          definition.containerInstanceSubnetId || config.containerInstanceSubnetId ? 'isolated' : 'proxy-vm',
+        scan: gateOf(definition).enabled,
+      }).map((r) => ({
         fqdn: r.fqdn,
         port: r.port,
         why: r.why,

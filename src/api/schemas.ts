@@ -104,6 +104,18 @@ export const buildRecordSchema = z
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),
     durationSeconds: z.number().optional(),
+    grantSeconds: z
+      .number()
+      .optional()
+      .describe('Seconds the just-in-time Image Contributor grant existed (grant to removal).'),
+    grantPropagationSeconds: z
+      .number()
+      .optional()
+      .describe('Seconds from the grant until Image Builder accepted the run (role assignment propagation).'),
+    grantRefusals: z
+      .number()
+      .optional()
+      .describe('Authorization refusals while the grant was not yet effective.'),
   })
   .register(apiSchemas, { id: 'BuildRecord' });
 
@@ -149,6 +161,10 @@ export const definitionSummarySchema = z
     running: z.object({ buildId: z.string().optional(), runtimeStatus: z.string() }).nullable(),
     lastBuild: buildRecordSchema.nullable(),
     lastSuccessfulBuild: buildRecordSchema.nullable(),
+    currentImageId: z
+      .string()
+      .nullable()
+      .describe('The current image: the image of the newest successful build (tagged jumpbox-current).'),
     baseImage: z
       .object({
         newestVersion: z.string().nullable(),

@@ -95,6 +95,9 @@ export function egressOutput(argv: readonly string[], env: Env): CommandOutput {
     else throw new ArgumentError(`unknown option ${a}; run with --help`);
   }
   const { def } = context(env, definitionName);
-  const rules = egressAllowList(manifestOf(def), { scan: gateOf(def).enabled });
+  const rules = egressAllowList(manifestOf(def), {
+    mode: def.containerInstanceSubnetId ? 'isolated' : 'proxy-vm',
+    scan: gateOf(def).enabled,
+  });
   return { stdout: json ? `${JSON.stringify(rules, null, 2)}\n` : `${egressTable(rules)}\n`, stderr: '' };
 }

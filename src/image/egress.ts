@@ -16,8 +16,8 @@ export type EgressGroup = 'aib-service' | 'package-repository' | 'tool-download'
 
 export interface EgressRule {
   readonly fqdn: string;
-  readonly port: 80 | 443;
-  readonly protocol: 'HTTP' | 'HTTPS';
+  readonly port: 80 | 443 | 445;
+  readonly protocol: 'HTTP' | 'HTTPS' | 'SMB';
   readonly group: EgressGroup;
   readonly why: string;
 }
@@ -185,11 +185,32 @@ const GROUP_ORDER: Record<EgressGroup, number> = {
   'tool-download': 2,
 };
 
-/** The complete allow-list for a manifest, sorted by group, host, port. */
-export function egressAllowList(manifest: ToolsManifest, options: { scan?: boolean } = {}): EgressRule[] {
+/**
+ * Isolated builds (a container-instance subnet): the container group that replaces the proxy VM mounts an
+ * Azure Files share (SMB 445) and talks to the Image Builder service over 443 from its own subnet
+ * (image-builder-networking.md, isolated builds). The proxy-VM mode needs neither.
+ */
+const ISOLATED_RULES: EgressRule[] = [
+  {
+    fqdn: '*.file.core.windows.net',
+    port: 445,
+    protocol: 'SMB',
+    group: 'aib-service',
+    why: 'isolated builds: the Azure Files share of the Image Builder container group (from the container-instance subnet)',
+  },
+];
+
+export type NetworkMode = 'proxy-vm' | 'isolated';
+
+/** The complete allow-list for a manifest and network mode, sorted by group, host, port. */
+export function egressAllowList(
+  manifest: ToolsManifest,
+  options: { mode?: NetworkMode; scan?: boolean } = {},
+): EgressRule[] {
   const rules = new Map<string, EgressRule>();
+  const aib = options.mode === 'isolated' ? [...AIB_RULES, ...ISOLATED_RULES] : AIB_RULES;
   for (const r of [
-    ...AIB_RULES,
+    ...aib,
     ...repositoryRules(manifest),
     ...downloadRules(manifest),
     ...scannerRules(manifest, options.scan ?? true),

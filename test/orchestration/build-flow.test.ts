@@ -326,3 +326,23 @@ describe('just-in-time grant that survives role-assignment propagation', () => {
     expect(r.attempts[ACTIVITY.startRun]).toBe(1);
   });
 });
+
+describe('partial output after a cancelled or failed run', () => {
+  it('a cancel (e.g. during Distributing) removes the partial output before archiving and revoking', () => {
+    const r = drive({ runMinutes: 40 }, { name: 'cancel', atMs: 30 * MIN });
+    expect(r.output.result).toBe('Canceled');
+    const i = (n: string) => r.names.indexOf(n);
+    expect(i(ACTIVITY.cleanupPartialImages)).toBeGreaterThan(i(ACTIVITY.cancelRun));
+    expect(i(ACTIVITY.cleanupPartialImages)).toBeLessThan(i(ACTIVITY.archiveLogs));
+    expect(i(ACTIVITY.archiveLogs)).toBeLessThan(i(ACTIVITY.revokeImageContributor));
+    expect(r.names).not.toContain(ACTIVITY.promoteImage);
+  });
+
+  it('a successful run is not cleaned up, and the image is promoted after the grant is gone', () => {
+    const r = drive({ runMinutes: 40 });
+    expect(r.names).not.toContain(ACTIVITY.cleanupPartialImages);
+    expect(r.names.indexOf(ACTIVITY.promoteImage)).toBeGreaterThan(
+      r.names.indexOf(ACTIVITY.revokeImageContributor),
+    );
+  });
+});

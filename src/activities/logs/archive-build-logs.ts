@@ -4,6 +4,7 @@ import { resourceGroupId } from '../../azure/resource-id.js';
 import { stagingResourceGroupOf } from '../../config.js';
 import type { ActivityDeps } from '../deps.js';
 import { type ArchiveResult, archiveRunLogs } from './archive-logs.js';
+import { logAccountEndpointOf } from './staging-account.js';
 
 export async function archiveBuildLogs(
   deps: Pick<ActivityDeps, 'config' | 'clients' | 'log'>,
@@ -13,14 +14,16 @@ export async function archiveBuildLogs(
     deps.config.subscriptionId,
     stagingResourceGroupOf(deps.config, input.definition),
   );
+  let logAccountEndpoint: string | undefined;
   try {
     const t = await deps.clients.imageBuilder.virtualMachineImageTemplates.get(
       deps.config.resourceGroups.imageBuilder,
       input.templateName,
     );
     stagingResourceGroupId = t.exactStagingResourceGroup ?? t.stagingResourceGroup ?? stagingResourceGroupId;
+    logAccountEndpoint = logAccountEndpointOf(t.lastRunStatus?.message);
   } catch (e) {
     if (statusOf(e) !== 404) throw e;
   }
-  return archiveRunLogs(deps, { ...input, stagingResourceGroupId });
+  return archiveRunLogs(deps, { ...input, stagingResourceGroupId, logAccountEndpoint });
 }

@@ -96,6 +96,8 @@ export interface ArchiveRunLogsInput {
   readonly folder?: string | undefined;
   /** Archive every run folder not archived yet (superseded templates), instead of the newest one only. */
   readonly allRuns?: boolean | undefined;
+  /** Blob endpoint named in the run's log URL (picks the log account among several). */
+  readonly logAccountEndpoint?: string | undefined;
 }
 
 export interface ArchiveResult {
@@ -119,7 +121,11 @@ export async function archiveRunLogs(
   deps: Pick<ActivityDeps, 'config' | 'clients' | 'log'>,
   input: ArchiveRunLogsInput,
 ): Promise<ArchiveResult> {
-  const staging = await findStagingAccount(deps.clients, input.stagingResourceGroupId);
+  const staging = await findStagingAccount(
+    deps.clients,
+    input.stagingResourceGroupId,
+    input.logAccountEndpoint,
+  );
   if (!staging)
     return { logs: [], runGuids: [], note: `no staging storage account in ${input.stagingResourceGroupId}` };
   const source = deps.clients.blobService(staging.blobEndpoint).getContainerClient(LOG_CONTAINER);

@@ -35,7 +35,7 @@ export interface NsgRule {
 
 /** One endpoint of a flow: the build subnet itself, or a service tag. */
 export type Endpoint =
-  | { readonly subnet: string }
+  | { readonly subnet: string; readonly label?: string | undefined }
   | { readonly tag: 'AzureLoadBalancer' | 'VirtualNetwork' | 'Internet' };
 
 export interface RequiredFlow {
@@ -93,6 +93,71 @@ export function requiredFlows(subnetPrefix: string): RequiredFlow[] {
       reason: 'AIB proxy VM to the Packer VM over SSH',
     },
   ];
+}
+
+/**
+ * Isolated builds (vmProfile.vnetConfig.containerInstanceSubnetId): no proxy VM, no load balancer probe or
+ * Private Link on 60001; an Azure Container Instance in its own subnet reaches the build VM over SSH and
+ * needs 443 (Image Builder, Storage) and 445 (Azure Files share of the container group) outbound
+ * (image-builder-networking.md, "isolated builds"; image-builder-troubleshoot.md).
+ */
+export function isolatedBuildFlows(
+  buildPrefix: string,
+  aciPrefix: string,
+): {
+  build: RequiredFlow[];
+  aci: RequiredFlow[];
+} {
+  const build = { subnet: buildPrefix, label: 'the build subnet' };
+  const aci = { subnet: aciPrefix, label: 'the container-instance subnet' };
+  return {
+    build: [
+      {
+        direction: 'Inbound',
+        source: aci,
+        destination: build,
+        port: 22,
+        reason: 'the isolated-build container to the Packer VM over SSH',
+      },
+      {
+        direction: 'Outbound',
+        source: build,
+        destination: { tag: 'Internet' },
+        port: 443,
+        reason: 'Azure management APIs, Storage and tool downloads',
+      },
+      {
+        direction: 'Outbound',
+        source: build,
+        destination: { tag: 'Internet' },
+        port: 80,
+        reason: 'apt package repositories',
+      },
+    ],
+    aci: [
+      {
+        direction: 'Outbound',
+        source: aci,
+        destination: build,
+        port: 22,
+        reason: 'the isolated-build container to the Packer VM over SSH',
+      },
+      {
+        direction: 'Outbound',
+        source: aci,
+        destination: { tag: 'Internet' },
+        port: 443,
+        reason: 'Image Builder service and Storage over HTTPS',
+      },
+      {
+        direction: 'Outbound',
+        source: aci,
+        destination: { tag: 'Internet' },
+        port: 445,
+        reason: 'the Azure Files share of the container group (SMB)',
+      },
+    ],
+  };
 }
 
 /** Azure's default rules, used when the NSG resource does not list them. */
@@ -304,18 +369,17 @@ export function nsgViolations(
     readonly defaultSecurityRules?: readonly NsgRule[] | undefined;
   },
   subnetPrefix: string,
+  flows: readonly RequiredFlow[] = requiredFlows(subnetPrefix),
 ): FlowVerdict[] {
   const defaults =
     nsg.defaultSecurityRules && nsg.defaultSecurityRules.length > 0
       ? nsg.defaultSecurityRules
       : DEFAULT_SECURITY_RULES;
-  return requiredFlows(subnetPrefix)
-    .map((f) => evaluateFlow(nsg.securityRules ?? [], defaults, f))
-    .filter((v) => !v.allowed);
+  return flows.map((f) => evaluateFlow(nsg.securityRules ?? [], defaults, f)).filter((v) => !v.allowed);
 }
 
 function endpointText(e: Endpoint): string {
-  return 'tag' in e ? e.tag : `the build subnet (${e.subnet})`;
+  return 'tag' in e ? e.tag : `${e.label ?? 'the build subnet'} (${e.subnet})`;
 }
 
 /** One line naming the flow, the blocking rule and the fix. */

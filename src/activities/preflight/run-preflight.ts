@@ -7,7 +7,7 @@
 import { permanent, statusOf } from '../../azure/errors.js';
 import { parseSubnetId, type SubnetId } from '../../azure/resource-id.js';
 import { type ActivityDeps, definitionOf } from '../deps.js';
-import { describeViolation, nsgViolations } from './nsg-evaluation.js';
+import { describeViolation, isolatedBuildFlows, nsgViolations, type RequiredFlow } from './nsg-evaluation.js';
 import { capacityProblems, subnetCapacity } from './subnet-capacity.js';
 import { IMAGE_BUILDER_REGIONS, isImageBuilderRegion } from './supported-regions.js';
 
@@ -18,6 +18,11 @@ export type PreflightCheckName =
   | 'subnet-capacity'
   | 'private-link-policies'
   | 'nsg'
+  | 'outbound-access'
+  | 'aci-subnet'
+  | 'aci-delegation'
+  | 'aci-nsg'
+  | 'aci-provider'
   | 'custom-roles';
 
 export interface PreflightCheck {
@@ -50,10 +55,192 @@ function subnetOf(deps: Deps, definition: string): { subnet: SubnetId; setting: 
   return { subnet: deps.config.buildSubnet, setting: 'BUILD_SUBNET_ID' };
 }
 
+/** The container-instance subnet of an isolated build (definition field, else the setting), if any. */
+function aciSubnetOf(deps: Deps, definition: string): { subnet: SubnetId; setting: string } | undefined {
+  const def = definitionOf(deps.config, definition);
+  if (def.containerInstanceSubnetId) {
+    return {
+      subnet: parseSubnetId(def.containerInstanceSubnetId),
+      setting: `IMAGE_DEFINITIONS[${def.name}].containerInstanceSubnetId`,
+    };
+  }
+  if (deps.config.containerInstanceSubnetId) {
+    return {
+      subnet: parseSubnetId(deps.config.containerInstanceSubnetId),
+      setting: 'CONTAINER_INSTANCE_SUBNET_ID',
+    };
+  }
+  return undefined;
+}
+
+type SubnetBody = Awaited<ReturnType<Deps['clients']['network']['subnets']['get']>>;
+
+const firstIpv4Prefix = (b: SubnetBody): string =>
+  [...(b.addressPrefix ? [b.addressPrefix] : []), ...(b.addressPrefixes ?? [])].find((p) => /^\d/.test(p)) ??
+  '0.0.0.0/32';
+
+async function nsgCheck(
+  deps: Deps,
+  subnetBody: SubnetBody,
+  subnet: SubnetId,
+  setting: string,
+  check: 'nsg' | 'aci-nsg',
+  flows: readonly RequiredFlow[] | undefined,
+): Promise<PreflightCheck> {
+  const nsgId = subnetBody.networkSecurityGroup?.id;
+  if (!nsgId) return { check, ok: true, resource: subnet.id, setting, message: 'no NSG on the subnet' };
+  const nsgName = nsgId.slice(nsgId.lastIndexOf('/') + 1);
+  const nsgRg = /\/resourceGroups\/([^/]+)\//i.exec(nsgId)?.[1] ?? subnet.resourceGroup;
+  const nsg = await deps.clients.network.networkSecurityGroups.get(nsgRg, nsgName);
+  const violations = nsgViolations(nsg, firstIpv4Prefix(subnetBody), flows);
+  return {
+    check,
+    ok: violations.length === 0,
+    resource: nsgId,
+    setting,
+    message:
+      violations.length === 0
+        ? `NSG ${nsgName} allows every flow Image Builder needs`
+        : violations.map((v) => describeViolation(v, nsgName)).join('; '),
+  };
+}
+
+/**
+ * Does the build subnet have a way to the internet? A NAT gateway, a route table sending 0.0.0.0/0 to a
+ * firewall or virtual appliance (or the internet), or Azure's default outbound access (the subnet property
+ * `defaultOutboundAccess`, which Azure's REST spec documents as "set to false to disable default outbound
+ * connectivity"; new virtual networks get private subnets since default outbound access was retired). A
+ * download mirror (DOWNLOAD_MIRROR_URL) makes the check moot.
+ */
+export async function outboundAccessCheck(
+  deps: Deps,
+  subnetBody: SubnetBody & { defaultOutboundAccess?: boolean },
+  subnet: SubnetId,
+  setting: string,
+): Promise<PreflightCheck> {
+  const base = { check: 'outbound-access' as const, resource: subnet.id, setting };
+  if (deps.config.downloadMirrorUrl) {
+    return { ...base, ok: true, message: `downloads come from the mirror ${deps.config.downloadMirrorUrl}` };
+  }
+  if (subnetBody.natGateway?.id) {
+    return { ...base, ok: true, message: `outbound through the NAT gateway ${subnetBody.natGateway.id}` };
+  }
+  const routeTableId = subnetBody.routeTable?.id;
+  if (routeTableId) {
+    const rtName = routeTableId.slice(routeTableId.lastIndexOf('/') + 1);
+    const rtRg = /\/resourceGroups\/([^/]+)\//i.exec(routeTableId)?.[1] ?? subnet.resourceGroup;
+    const rt = await deps.clients.network.routeTables.get(rtRg, rtName);
+    const defaultRoute = (rt.routes ?? []).find((r) => r.addressPrefix === '0.0.0.0/0');
+    if (defaultRoute) {
+      const hop = defaultRoute.nextHopType ?? 'None';
+      if (['VirtualAppliance', 'VirtualNetworkGateway', 'Internet'].includes(hop)) {
+        return {
+          ...base,
+          ok: true,
+          message: `outbound through route ${defaultRoute.name ?? '0.0.0.0/0'} of ${rtName} (next hop ${hop}${defaultRoute.nextHopIpAddress ? ` ${defaultRoute.nextHopIpAddress}` : ''})`,
+        };
+      }
+      return {
+        ...base,
+        ok: false,
+        message: `route table ${rtName} sends 0.0.0.0/0 to ${hop}: the customizers cannot download their tools. Route 0.0.0.0/0 to your firewall (next hop VirtualAppliance), attach a NAT gateway to subnet ${subnet.subnet}, or set DOWNLOAD_MIRROR_URL`,
+      };
+    }
+  }
+  if (subnetBody.defaultOutboundAccess !== false) {
+    return {
+      ...base,
+      ok: true,
+      message:
+        'default outbound access (being retired by Azure: prefer a NAT gateway or a route to a firewall)',
+    };
+  }
+  return {
+    ...base,
+    ok: false,
+    message: `subnet ${subnet.subnet} has no path to the internet (defaultOutboundAccess is false, no NAT gateway, no 0.0.0.0/0 route to a firewall): the customizers cannot download their tools. Attach a NAT gateway (az network vnet subnet update -g ${subnet.resourceGroup} --vnet-name ${subnet.virtualNetwork} -n ${subnet.subnet} --nat-gateway <name>), route 0.0.0.0/0 to a firewall, or set DOWNLOAD_MIRROR_URL`,
+  };
+}
+
+/** The isolated-build requirements on the container-instance subnet (Azure's image-builder-networking.md). */
+async function isolatedBuildChecks(
+  deps: Deps,
+  build: { subnet: SubnetId; body: SubnetBody },
+  aci: { subnet: SubnetId; setting: string },
+): Promise<PreflightCheck[]> {
+  const checks: PreflightCheck[] = [];
+  const { subnet, setting } = aci;
+  const sameVnet =
+    subnet.resourceGroup.toLowerCase() === build.subnet.resourceGroup.toLowerCase() &&
+    subnet.virtualNetwork.toLowerCase() === build.subnet.virtualNetwork.toLowerCase();
+  const separate = subnet.id.toLowerCase() !== build.subnet.id.toLowerCase();
+  let body: SubnetBody | undefined;
+  if (sameVnet && separate) {
+    try {
+      body = await deps.clients.network.subnets.get(
+        subnet.resourceGroup,
+        subnet.virtualNetwork,
+        subnet.subnet,
+      );
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+    }
+  }
+  checks.push({
+    check: 'aci-subnet',
+    ok: sameVnet && separate && body !== undefined,
+    resource: subnet.id,
+    setting,
+    message: !sameVnet
+      ? `the container-instance subnet must be on the build subnet's virtual network (${build.subnet.virtualNetwork}); create it there`
+      : !separate
+        ? 'the container-instance subnet must be a separate subnet from the build subnet; create a second subnet (e.g. /28) in the same virtual network'
+        : body
+          ? "the container-instance subnet exists in the build subnet's virtual network"
+          : `subnet ${subnet.subnet} was not found; create it in ${subnet.virtualNetwork} (az network vnet subnet create … --delegations Microsoft.ContainerInstance/containerGroups) or fix ${setting}`,
+  });
+  if (!body) return checks;
+  const delegated = (body.delegations ?? []).some(
+    (d) => d.serviceName?.toLowerCase() === 'microsoft.containerinstance/containergroups',
+  );
+  checks.push({
+    check: 'aci-delegation',
+    ok: delegated,
+    resource: subnet.id,
+    setting,
+    message: delegated
+      ? 'delegated to Microsoft.ContainerInstance/containerGroups'
+      : `subnet ${subnet.subnet} is not delegated to Microsoft.ContainerInstance/containerGroups: run az network vnet subnet update -g ${subnet.resourceGroup} --vnet-name ${subnet.virtualNetwork} -n ${subnet.subnet} --delegations Microsoft.ContainerInstance/containerGroups`,
+  });
+  const flows = isolatedBuildFlows(firstIpv4Prefix(build.body), firstIpv4Prefix(body));
+  checks.push(await nsgCheck(deps, body, subnet, setting, 'aci-nsg', flows.aci));
+  let registration = 'unknown';
+  try {
+    registration =
+      (await deps.clients.resources.providers.get('Microsoft.ContainerInstance')).registrationState ??
+      'unknown';
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+    registration = 'NotRegistered';
+  }
+  checks.push({
+    check: 'aci-provider',
+    ok: registration === 'Registered',
+    resource: `/subscriptions/${deps.config.subscriptionId}/providers/Microsoft.ContainerInstance`,
+    setting,
+    message:
+      registration === 'Registered'
+        ? 'the Microsoft.ContainerInstance provider is registered'
+        : `the Microsoft.ContainerInstance resource provider is ${registration} in subscription ${deps.config.subscriptionId}; isolated builds need it: run az provider register -n Microsoft.ContainerInstance`,
+  });
+  return checks;
+}
+
 export async function runPreflight(deps: Deps, definition: string): Promise<PreflightReport> {
   const { config, clients } = deps;
   const checks: PreflightCheck[] = [];
   const { subnet, setting } = subnetOf(deps, definition);
+  const aci = aciSubnetOf(deps, definition);
 
   checks.push({
     check: 'region',
@@ -135,38 +322,38 @@ export async function runPreflight(deps: Deps, definition: string): Promise<Pref
       message: capacityMessage,
     });
 
-    const plsPolicies = subnetBody.privateLinkServiceNetworkPolicies ?? 'Enabled';
-    checks.push({
-      check: 'private-link-policies',
-      ok: plsPolicies === 'Disabled',
-      resource: subnet.id,
-      setting,
-      message:
-        plsPolicies === 'Disabled'
-          ? 'privateLinkServiceNetworkPolicies is Disabled'
-          : `privateLinkServiceNetworkPolicies is ${plsPolicies}; Image Builder reaches its proxy VM over Private Link: run az network vnet subnet update -g ${subnet.resourceGroup} --vnet-name ${subnet.virtualNetwork} -n ${subnet.subnet} --private-link-service-network-policies Disabled`,
-    });
-
-    const nsgId = subnetBody.networkSecurityGroup?.id;
-    if (nsgId) {
-      const nsgName = nsgId.slice(nsgId.lastIndexOf('/') + 1);
-      const nsgRg = /\/resourceGroups\/([^/]+)\//i.exec(nsgId)?.[1] ?? subnet.resourceGroup;
-      const nsg = await clients.network.networkSecurityGroups.get(nsgRg, nsgName);
-      const subnetPrefix = prefixes.find((p) => /^\d/.test(p)) ?? '0.0.0.0/32';
-      const violations = nsgViolations(nsg, subnetPrefix);
+    if (!aci) {
+      // The proxy-VM mode only: Image Builder reaches its proxy VM over Private Link.
+      const plsPolicies = subnetBody.privateLinkServiceNetworkPolicies ?? 'Enabled';
       checks.push({
-        check: 'nsg',
-        ok: violations.length === 0,
-        resource: nsgId,
+        check: 'private-link-policies',
+        ok: plsPolicies === 'Disabled',
+        resource: subnet.id,
         setting,
         message:
-          violations.length === 0
-            ? `NSG ${nsgName} allows every flow Image Builder needs`
-            : violations.map((v) => describeViolation(v, nsgName)).join('; '),
+          plsPolicies === 'Disabled'
+            ? 'privateLinkServiceNetworkPolicies is Disabled'
+            : `privateLinkServiceNetworkPolicies is ${plsPolicies}; Image Builder reaches its proxy VM over Private Link: run az network vnet subnet update -g ${subnet.resourceGroup} --vnet-name ${subnet.virtualNetwork} -n ${subnet.subnet} --private-link-service-network-policies Disabled`,
       });
+      checks.push(await nsgCheck(deps, subnetBody, subnet, setting, 'nsg', undefined));
     } else {
-      checks.push({ check: 'nsg', ok: true, resource: subnet.id, setting, message: 'no NSG on the subnet' });
+      const aciPrefix = await (async () => {
+        try {
+          const b = await clients.network.subnets.get(
+            aci.subnet.resourceGroup,
+            aci.subnet.virtualNetwork,
+            aci.subnet.subnet,
+          );
+          return firstIpv4Prefix(b);
+        } catch {
+          return '0.0.0.0/32';
+        }
+      })();
+      const flows = isolatedBuildFlows(firstIpv4Prefix(subnetBody), aciPrefix);
+      checks.push(await nsgCheck(deps, subnetBody, subnet, setting, 'nsg', flows.build));
+      checks.push(...(await isolatedBuildChecks(deps, { subnet, body: subnetBody }, aci)));
     }
+    checks.push(await outboundAccessCheck(deps, subnetBody, subnet, setting));
   }
 
   for (const [roleSetting, roleId] of [

@@ -1,6 +1,7 @@
 /**
  * Just-in-time Image Contributor on every distribution target of a definition: the destination resource
- * group (managed image) and the gallery image definition (gallery version), wherever the gallery lives.
+ * group (managed image) and the gallery image definition (gallery version), wherever the gallery lives —
+ * and on a gallery source image, which Image Builder reads as the builder identity.
  * Image Builder checks the builder identity's rights on each target when the run is invoked and again when
  * it distributes (MicrosoftDocs/azure-docs issue 99193; danielsollondon/azvmimagebuilder issue 20), and
  * gallery distribution needs galleries/images/versions/write on the gallery image (Azure's
@@ -8,9 +9,10 @@
  * finally (and by the janitor for builds that never reached it).
  */
 
+import { statusOf } from '../../azure/errors.js';
 import { resourceGroupId } from '../../azure/resource-id.js';
 import type { AppConfig } from '../../config.js';
-import type { ImageDefinition } from '../../image/definition.js';
+import { type ImageDefinition, isGallerySource } from '../../image/definition.js';
 import { type ActivityDeps, definitionOf } from '../deps.js';
 import { type AssignmentResult, assignRole, removeRoleAssignments } from './assign-role.js';
 
@@ -21,11 +23,17 @@ export function destinationScope(config: Pick<AppConfig, 'subscriptionId' | 'res
 /** The scopes a definition's build writes to: where the Image Contributor grant must be. */
 export function distributionScopes(
   config: Pick<AppConfig, 'subscriptionId' | 'resourceGroups'>,
-  def: Pick<ImageDefinition, 'distribute'>,
+  def: Pick<ImageDefinition, 'distribute'> & Partial<Pick<ImageDefinition, 'source'>>,
 ): string[] {
   const scopes: string[] = [];
   if (def.distribute.managedImage) scopes.push(destinationScope(config));
   if (def.distribute.gallery) scopes.push(def.distribute.gallery.imageDefinitionId);
+  // A gallery source: Image Builder reads its version with the builder identity when the template is created;
+  // the role's galleries/images/versions/read covers it for the length of the build.
+  if (def.source && isGallerySource(def.source)) {
+    const source = def.source.galleryImageId;
+    if (!scopes.some((x) => x.toLowerCase() === source.toLowerCase())) scopes.push(source);
+  }
   return scopes;
 }
 
@@ -69,16 +77,26 @@ export async function revokeImageContributor(
   input: { principalId: string },
 ): Promise<{ removed: string[] }> {
   const removed: string[] = [];
+  let failure: unknown;
   for (const scope of allDistributionScopes(deps.config)) {
-    removed.push(
-      ...(await removeRoleAssignments(
-        deps.clients,
-        scope,
-        input.principalId,
-        deps.config.roles.imageContributor,
-      )),
-    );
+    try {
+      removed.push(
+        ...(await removeRoleAssignments(
+          deps.clients,
+          scope,
+          input.principalId,
+          deps.config.roles.imageContributor,
+        )),
+      );
+    } catch (e) {
+      // A scope that no longer exists holds no assignment; any other failure is reported after every
+      // other scope has been cleaned (one bad scope must not keep the grant elsewhere).
+      if (statusOf(e) === 404) continue;
+      deps.log(`revoking Image Contributor on ${scope} failed: ${(e as Error).message}`);
+      failure ??= e;
+    }
   }
+  if (failure !== undefined) throw failure;
   deps.log(`Image Contributor revoked for ${input.principalId}: ${removed.length} assignment(s) removed`);
   return { removed };
 }

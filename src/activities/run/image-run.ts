@@ -75,11 +75,18 @@ export function refusalAsGrantNotEffective(e: unknown): unknown {
 
 type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
 
+/** Looks at a just-requested run at most this many times before handing back to the orchestration. */
+export const RUN_ACCEPTANCE_CHECKS = 3;
+
 /**
- * Sends the run request and returns once it is accepted, after one look at its operation: a run Image
- * Builder refuses at once (missing rights) fails here, as GrantNotEffective, instead of later.
+ * Sends the run request and returns once Image Builder has registered the run (lastRunStatus shows a new
+ * startTime) or after a few short looks at its operation: a run refused at once (missing rights) fails here,
+ * as GrantNotEffective, instead of surfacing later as a failure of "the run".
  */
-export async function startRun(deps: Deps, input: RunRef): Promise<RunHandle & { startedAt: string }> {
+export async function startRun(
+  deps: Deps & Partial<Pick<ActivityDeps, 'sleep' | 'lroPollIntervalMs'>>,
+  input: RunRef,
+): Promise<RunHandle & { startedAt: string }> {
   const rg = deps.config.resourceGroups.imageBuilder;
   const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
   const before = await ops.get(rg, input.templateName);
@@ -88,16 +95,24 @@ export async function startRun(deps: Deps, input: RunRef): Promise<RunHandle & {
   try {
     const poller = ops.run(rg, input.templateName);
     await poller.submitted();
-    try {
-      await poller.poll();
-    } catch (e) {
-      throw refusalAsGrantNotEffective(e);
-    }
-    const state = poller.operationState;
-    if (state?.status === 'failed' || state?.status === 'canceled') {
-      throw refusalAsGrantNotEffective(
-        state.error ?? Object.assign(new Error('the run operation failed'), { code: 'RunRefused' }),
-      );
+    for (let i = 0; i < RUN_ACCEPTANCE_CHECKS; i++) {
+      try {
+        await poller.poll();
+      } catch (e) {
+        throw refusalAsGrantNotEffective(e);
+      }
+      const state = poller.operationState;
+      if (state?.status === 'failed' || state?.status === 'canceled') {
+        throw refusalAsGrantNotEffective(
+          state.error ?? Object.assign(new Error('the run operation failed'), { code: 'RunRefused' }),
+        );
+      }
+      if (state?.status === 'succeeded') break;
+      const now = (await ops.get(rg, input.templateName)).lastRunStatus?.startTime?.toISOString();
+      if (now !== undefined && now !== previousRunStartTime) break; // the run is registered
+      if (i < RUN_ACCEPTANCE_CHECKS - 1 && deps.sleep) {
+        await deps.sleep(Math.min(deps.lroPollIntervalMs ?? 2000, 1000 * 2 ** i));
+      }
     }
     const operation = await poller.serialize();
     deps.log(`run of ${input.templateName} accepted`);

@@ -70,7 +70,12 @@ type Deps = Pick<ActivityDeps, 'config' | 'clients'>;
 
 export function templateBodyFor(deps: Deps, input: TemplateInput, managedImageName?: string): ImageTemplate {
   const { config } = deps;
-  const def = definitionOf(config, input.definition);
+  const declared = definitionOf(config, input.definition);
+  // Isolated builds: the definition's container-instance subnet, else CONTAINER_INSTANCE_SUBNET_ID.
+  const containerInstanceSubnetId = declared.containerInstanceSubnetId ?? config.containerInstanceSubnetId;
+  const def = containerInstanceSubnetId
+    ? { ...declared, containerInstanceSubnetId, proxyVmSize: undefined }
+    : declared;
   const subnetId = def.buildSubnetId ?? config.buildSubnet.id;
   parseSubnetId(subnetId);
   return buildTemplateBody({

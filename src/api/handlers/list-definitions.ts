@@ -1,4 +1,8 @@
-/** GET /api/definitions — each configured definition with its last build and the newest base-image version. */
+/**
+ * GET /api/definitions — each configured definition with its last build, its current image (the image of
+ * its newest successful build: builds never overwrite or delete it before a new one exists) and the newest
+ * base-image version.
+ */
 import { buildInstanceId } from '../../orchestration/contracts.js';
 import { buildIdOf, isActive } from '../../triggers/orchestration-port.js';
 import type { ApiDeps } from '../deps.js';
@@ -25,6 +29,7 @@ export async function handleListDefinitions(deps: ApiDeps): Promise<ApiResponse>
             : null,
         lastBuild: last[0] ?? null,
         lastSuccessfulBuild: lastOk ?? null,
+        currentImageId: lastOk?.imageId ?? null,
         baseImage,
       };
     }),
