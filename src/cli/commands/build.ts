@@ -1,12 +1,22 @@
 /**
  * `jumpbox-builder build --url <function app> --definition <name> [--reason TEXT] [--force] [--dry-run]
- *   [--wait] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]`
+ *   [--wait] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]
+ *   [--auth key|entra] [--audience api://<client id>]`
  *
  * For pipelines: starts a build over HTTP and, with --wait, follows it to a terminal state.
  * The function key comes from an environment variable (default JUMPBOX_FUNCTION_KEY) and is never printed.
  * Progress goes to stderr as plain lines (colour only on a TTY); the result (image id, or JSON) to stdout.
  * Exit codes: 0 success, 1 build failure, 2 usage or HTTP errors (with the problem detail), 3 timeout.
  */
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  AUDIENCE_ENV,
+  type AuthHeaders,
+  type AuthMode,
+  defaultCredential,
+  entraAuth,
+  keyAuth,
+} from '../auth.js';
 import type { CliCommand } from '../dispatch.js';
 
 /** A usage problem (exit 2). Local class: importing the dispatcher at runtime would load it as an entry. */
@@ -27,6 +37,9 @@ export interface BuildOptions {
   readonly cancelOnTimeout: boolean;
   readonly json: boolean;
   readonly keyEnv: string;
+  readonly auth: AuthMode;
+  /** With --auth entra: the API's audience (api://<client id>); else from $JUMPBOX_API_AUDIENCE at run time. */
+  readonly audience?: string | undefined;
 }
 
 /** "90" (seconds), "500ms", "30s", "15m", "2h". */
@@ -41,12 +54,21 @@ export function parseDuration(text: string, option: string): number {
 }
 
 const USAGE =
-  'usage: jumpbox-builder build --url <function app URL> --definition <name> [--reason TEXT] [--force] [--dry-run] [--wait] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]';
+  'usage: jumpbox-builder build --url <function app URL> --definition <name> [--reason TEXT] [--force] [--dry-run] [--wait] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME] [--auth key|entra] [--audience api://<client id>]';
 
 export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   const values: Record<string, string> = {};
   const flags = new Set<string>();
-  const valued = ['--url', '--definition', '--reason', '--timeout', '--poll-interval', '--key-env'];
+  const valued = [
+    '--url',
+    '--definition',
+    '--reason',
+    '--timeout',
+    '--poll-interval',
+    '--key-env',
+    '--auth',
+    '--audience',
+  ];
   const boolean = ['--force', '--dry-run', '--wait', '--cancel-on-timeout', '--json'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -85,6 +107,15 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       '--url must not carry a query string or credentials; put the key in the environment',
     );
   }
+  const auth = values['--auth'] ?? 'key';
+  if (auth !== 'key' && auth !== 'entra') {
+    throw new UsageError(
+      `--auth must be "key" (function key) or "entra" (Microsoft Entra token), got "${auth}"`,
+    );
+  }
+  if (values['--audience'] !== undefined && auth !== 'entra') {
+    throw new UsageError('--audience goes with --auth entra');
+  }
   return {
     url: parsed.href.replace(/\/+$/, '').replace(/\/api$/, ''),
     definition,
@@ -97,6 +128,8 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     cancelOnTimeout: flags.has('--cancel-on-timeout'),
     json: flags.has('--json'),
     keyEnv: values['--key-env'] ?? DEFAULT_KEY_ENV,
+    auth,
+    audience: values['--audience'],
   };
 }
 
@@ -108,6 +141,8 @@ export interface BuildIo {
   readonly isTTY: boolean;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
+  /** Credential for --auth entra (default: DefaultAzureCredential). */
+  readonly credential?: () => Promise<TokenCredential>;
 }
 
 interface Problem {
@@ -127,10 +162,10 @@ class HttpFailure extends Error {
   }
 }
 
-function describeHttpFailure(status: number, body: unknown, keyEnv: string): string {
+function describeHttpFailure(status: number, body: unknown, rejectedHint: string): string {
   const p = (body && typeof body === 'object' ? body : {}) as Problem;
   if (status === 401 || status === 403) {
-    return `HTTP ${status}: the function key was rejected; set ${keyEnv} to a valid function key of the app`;
+    return `HTTP ${status}: ${rejectedHint}`;
   }
   const parts = [
     `HTTP ${status}${p.title ? ` ${p.title}` : ''}: ${p.detail ?? (typeof body === 'string' ? body.slice(0, 300) : 'no detail')}`,
@@ -161,20 +196,39 @@ interface BuildStatusView {
 
 export async function runBuild(options: BuildOptions, io: BuildIo): Promise<number> {
   const key = io.env[options.keyEnv];
-  if (!key) {
+  let auth: AuthHeaders;
+  if (options.auth === 'entra') {
+    const audience = options.audience ?? io.env[AUDIENCE_ENV];
+    if (!audience) {
+      io.stderr(
+        `jumpbox-builder build: --auth entra needs --audience api://<client id> (or $${AUDIENCE_ENV}); azd prints it as API_AUDIENCE\n`,
+      );
+      return EXIT.usage;
+    }
+    // A function key, when set, goes along (for deployments that require both).
+    auth = entraAuth(await (io.credential ?? defaultCredential)(), audience, key);
+  } else if (key) {
+    auth = keyAuth(key, options.keyEnv);
+  } else {
     io.stderr(
-      `jumpbox-builder build: set ${options.keyEnv} to a function key of the app (it is never printed)\n`,
+      `jumpbox-builder build: set ${options.keyEnv} to a function key of the app (it is never printed), or use --auth entra\n`,
     );
+    return EXIT.usage;
+  }
+  try {
+    await auth.headers(); // fails early, with one readable line, when no credential can get a token
+  } catch (e) {
+    io.stderr(`jumpbox-builder build: ${(e as Error).message}\n`);
     return EXIT.usage;
   }
   const colour = (code: number, s: string) => (io.isTTY ? `\u001b[${code}m${s}\u001b[0m` : s);
   const progress = (line: string) => io.stderr(`${line}\n`);
-  const headers = {
-    'x-functions-key': key,
-    accept: 'application/json',
-    'x-requested-by': 'jumpbox-builder CLI',
-  };
   const call = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
+    const headers = {
+      ...(await auth.headers()),
+      accept: 'application/json',
+      'x-requested-by': 'jumpbox-builder CLI',
+    };
     const res = await io.fetch(url, {
       method,
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
@@ -202,7 +256,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
   }
   if (started.status !== 202) {
     io.stderr(
-      `jumpbox-builder build: ${describeHttpFailure(started.status, started.body, options.keyEnv)}\n`,
+      `jumpbox-builder build: ${describeHttpFailure(started.status, started.body, auth.rejectedHint)}\n`,
     );
     return EXIT.usage;
   }
@@ -222,7 +276,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
     try {
       const r = await call('GET', accepted.statusUrl);
       if (r.status !== 200)
-        throw new HttpFailure(r.status, describeHttpFailure(r.status, r.body, options.keyEnv));
+        throw new HttpFailure(r.status, describeHttpFailure(r.status, r.body, auth.rejectedHint));
       view = r.body as BuildStatusView;
       failures = 0;
     } catch (e) {
@@ -297,7 +351,8 @@ export const command: CliCommand = {
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(
-        `${USAGE}\n\nThe function key is read from $${DEFAULT_KEY_ENV} (or the variable named by --key-env) and never printed.\n`,
+        `${USAGE}\n\nThe function key is read from $${DEFAULT_KEY_ENV} (or the variable named by --key-env) and never printed.\n` +
+          `--auth entra sends a Microsoft Entra token for --audience (or $${AUDIENCE_ENV}) from DefaultAzureCredential instead (docs/deploying.md).\n`,
       );
       return EXIT.ok;
     }
