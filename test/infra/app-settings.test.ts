@@ -145,6 +145,18 @@ describe('Function App host settings', () => {
     expect(unset).toEqual([]);
   });
 
+  it('leaves functionTimeout to host.json, which sets it on purpose within the Flex default of 30 minutes', () => {
+    // One place decides the timeout: no AzureFunctionsJobHost__functionTimeout override from the infrastructure.
+    const all = [...hostSettings.keys(), ...appSettings.keys()];
+    expect(all.filter((name) => /functionTimeout/i.test(name))).toEqual([]);
+    const timeout = (JSON.parse(read('host.json')) as { functionTimeout?: string }).functionTimeout;
+    const m = /^(\d{2}):(\d{2}):(\d{2})$/.exec(timeout ?? '');
+    expect(m, `host.json functionTimeout "${timeout}"`).not.toBeNull();
+    const seconds = Number(m![1]) * 3600 + Number(m![2]) * 60 + Number(m![3]);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(30 * 60);
+  });
+
   it('carries no storage key, SAS token or key-based connection string', () => {
     const all = [...hostSettings, ...appSettings].map(([k, v]) => `${k}=${v}`).join('\n');
     expect(all).not.toMatch(/AccountKey|SharedAccessSignature|listKeys|sig=/i);
