@@ -90,9 +90,9 @@ describe('deployment package (zip)', () => {
     const own = entries.filter((e) => !e.startsWith('node_modules/'));
     expect(own.filter((e) => /(^|\/)src\/local\//.test(e))).toEqual([]);
     for (const d of EXCLUDED_DIST_DIRS) expect(own.filter((e) => e.startsWith(`${d}/`))).toEqual([]);
-    // Only compiled JS under dist/src, plus the two manifests: no sources, maps, tests, settings, infra.
+    // Only compiled JS (and the JSON data modules it imports) under dist/src, plus the two manifests: no sources, maps, tests, settings, infra.
     expect(
-      own.filter((e) => !/^dist\/src\/.+\.js$/.test(e) && e !== 'host.json' && e !== 'package.json'),
+      own.filter((e) => !/^dist\/src\/.+\.(js|json)$/.test(e) && e !== 'host.json' && e !== 'package.json'),
     ).toEqual([]);
     expect(readFileSync(join(appDir, 'host.json'), 'utf8')).toBe(
       readFileSync(join(repoRoot, 'host.json'), 'utf8'),
