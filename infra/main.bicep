@@ -10,7 +10,8 @@
 targetScope = 'subscription'
 
 import { builtInRoles, delegatedAssignmentCondition } from 'lib/roles.bicep'
-import { vnetIdOfSubnet } from 'lib/names.bicep'
+import { galleryIdOfImage, vnetIdOfSubnet } from 'lib/names.bicep'
+import { callerAuthenticationSettings } from 'modules/function-app.bicep'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parameters
@@ -131,9 +132,26 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Node.js version of the Function App (Flex Consumption runtime version).')
-@allowed(['20', '22'])
+@description('Node.js version of the Function App (Flex Consumption functionAppConfig.runtime.version). 22 is the tested runtime; 24 is offered by Flex Consumption as well (see docs/deploying.md).')
+@allowed(['22', '24'])
 param nodeVersion string = '22'
+
+@description('Always-ready instances for the "durable" trigger group (0 = none, cheapest; 1 = the Flex guidance for Durable Functions: orchestrations and activities start without a cold start).')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstances int = 1
+
+@description('Azure Compute Gallery ids (/subscriptions/…/galleries/<g>) that image definitions use as sources, beyond those named in imageDefinitions: the app and the builder identity get Reader there.')
+param sourceGalleryIds string[] = []
+
+@description('Azure Compute Gallery ids that image definitions distribute to, beyond those named in imageDefinitions: the app may grant the builder identity Image Contributor there just in time.')
+param destinationGalleryIds string[] = []
+
+@description('Private networking, or null (default) for public endpoints. See docs/deploying.md for what each part costs.')
+param privateNetworking privateNetworkingSettings?
+
+@description('Microsoft Entra ID for callers of the HTTP API (App Service Authentication), or null (default) for function keys only.')
+param callerAuthentication callerAuthenticationSettings?
 
 @description('Days Log Analytics keeps data.')
 @minValue(30)
@@ -159,6 +177,18 @@ type imageDefinition = {
   *: any
 }
 
+@description('Private networking of the app: outbound VNet integration and, optionally, storage reachable only through private endpoints.')
+type privateNetworkingSettings = {
+  @description('Subnet for the Function App\'s outbound VNet integration: delegated to Microsoft.App/environments, /27 or larger, not used by anything else.')
+  appSubnetId: string
+
+  @description('Subnet for the storage account\'s private endpoints (blob, queue, table); set it to disable the storage account\'s public network access. Needs appSubnetId in the same or a peered network.')
+  privateEndpointSubnetId: string?
+
+  @description('Existing private DNS zones {blob, queue, table} (ids) when a hub already hosts privatelink zones; omit to create them in the app group and link them to the endpoint subnet\'s network.')
+  privateDnsZoneIds: object?
+}
+
 @description('An existing Event Grid system topic of type Microsoft.Resources.Subscriptions.')
 type systemTopicRef = {
   name: string
@@ -182,6 +212,8 @@ var names = {
   plan: 'plan-jumpbox-${resourceToken}'
   functionApp: 'func-jumpbox-${resourceToken}'
   systemTopic: 'evgt-jumpbox-${resourceToken}'
+  // The subscription's system topic is shared by every environment: one event subscription per environment.
+  eventSubscription: 'evgs-jumpbox-${resourceToken}'
   deploymentContainer: 'app-package'
 }
 
@@ -190,6 +222,22 @@ var stagingResourceGroupNames = map(imageDefinitions, d => '${stagingResourceGro
 // Every subnet a build may run in, then the distinct virtual networks and their resource groups.
 var definitionSubnetIds = filter(map(imageDefinitions, d => d.?buildSubnetId ?? ''), id => !empty(id))
 var buildVnetIds = union(map(concat([buildSubnetId], definitionSubnetIds), id => vnetIdOfSubnet(id)), [])
+// Galleries the definitions read from (sources) and publish to (destinations), plus those listed explicitly.
+var sourceGalleries = union(
+  map(
+    filter(map(imageDefinitions, d => string(d.?source.?galleryImageId ?? '')), id => !empty(id)),
+    id => galleryIdOfImage(id)
+  ),
+  map(sourceGalleryIds, id => toLower(id))
+)
+var destinationGalleries = union(
+  map(
+    filter(map(imageDefinitions, d => string(d.?distribute.?gallery.?imageDefinitionId ?? '')), id => !empty(id)),
+    id => galleryIdOfImage(id)
+  ),
+  map(destinationGalleryIds, id => toLower(id))
+)
+
 var buildVnetResourceGroups = union(
   map(buildVnetIds, id => split(id, '/')[4]),
   map(networkReaderResourceGroups, rg => toLower(rg))
@@ -272,6 +320,19 @@ module storage 'modules/storage.bicep' = {
     archiveContainerName: archiveContainerName
     recordsTableName: recordsTableName
     archiveRetentionDays: archiveRetentionDays
+    publicNetworkAccess: privateNetworking.?privateEndpointSubnetId == null
+  }
+}
+
+module storagePrivateEndpoints 'modules/storage-private-endpoints.bicep' = if (privateNetworking.?privateEndpointSubnetId != null) {
+  name: '${deploymentPrefix}-storage-private-endpoints'
+  scope: appRg
+  params: {
+    storageAccountId: storage.outputs.id
+    location: location
+    tags: tags
+    subnetId: privateNetworking.?privateEndpointSubnetId ?? ''
+    existingDnsZoneIds: privateNetworking.?privateDnsZoneIds
   }
 }
 
@@ -337,7 +398,11 @@ module functionApp 'modules/function-app.bicep' = {
     tags: tags
     identityId: appIdentity.outputs.id
     identityClientId: appIdentity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    storageEndpoints: {
+      blob: storage.outputs.blobEndpoint
+      queue: storage.outputs.queueEndpoint
+      table: storage.outputs.tableEndpoint
+    }
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     durableTaskHubName: durableTaskHubName
@@ -345,9 +410,12 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     nodeVersion: nodeVersion
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
+    virtualNetworkSubnetId: privateNetworking.?appSubnetId ?? ''
+    callerAuthentication: callerAuthentication
   }
-  // The host needs its storage rights before its first start.
-  dependsOn: [storageDataAccess]
+  // The host needs its storage rights (and, with private storage, its private endpoints) before its first start.
+  dependsOn: [storageDataAccess, storagePrivateEndpoints]
 }
 
 module galleryImageEvents 'modules/gallery-image-events.bicep' = if (subscribeToGalleryImageEvents) {
@@ -355,6 +423,7 @@ module galleryImageEvents 'modules/gallery-image-events.bicep' = if (subscribeTo
   scope: resourceGroup(existingSubscriptionSystemTopic.?resourceGroup ?? appRg.name)
   params: {
     systemTopicName: existingSubscriptionSystemTopic.?name ?? names.systemTopic
+    eventSubscriptionName: names.eventSubscription
     createSystemTopic: existingSubscriptionSystemTopic == null
     functionResourceId: '${functionApp.outputs.id}/functions/baseImageEvent'
     tags: tags
@@ -464,6 +533,48 @@ module stagingLogReader 'modules/rbac/resource-group-role.bicep' = [
   }
 ]
 
+// Gallery sources: the app resolves their versions, the builder identity (Image Builder) reads the source image.
+module sourceGalleryAppReader 'modules/rbac/gallery-role.bicep' = [
+  for (galleryId, i) in sourceGalleries: {
+    name: '${deploymentPrefix}-src-gallery-app-${i}'
+    scope: resourceGroup(split(galleryId, '/')[2], split(galleryId, '/')[4])
+    params: {
+      galleryName: split(galleryId, '/')[8]
+      principalId: appPrincipalId
+      roleDefinitionGuid: builtInRoles.reader
+      purpose: 'Jump-box builder app: resolves the versions of gallery source images.'
+    }
+  }
+]
+
+module sourceGalleryBuilderReader 'modules/rbac/gallery-role.bicep' = [
+  for (galleryId, i) in sourceGalleries: {
+    name: '${deploymentPrefix}-src-gallery-builder-${i}'
+    scope: resourceGroup(split(galleryId, '/')[2], split(galleryId, '/')[4])
+    params: {
+      galleryName: split(galleryId, '/')[8]
+      principalId: builderIdentity.outputs.principalId
+      roleDefinitionGuid: builtInRoles.reader
+      purpose: 'Jump-box image builder identity: Image Builder reads the gallery source image.'
+    }
+  }
+]
+
+// Gallery destinations: the same just-in-time Image Contributor grant as on the destination group.
+module destinationGalleryDelegation 'modules/rbac/gallery-role.bicep' = [
+  for (galleryId, i) in destinationGalleries: {
+    name: '${deploymentPrefix}-dest-gallery-${i}'
+    scope: resourceGroup(split(galleryId, '/')[2], split(galleryId, '/')[4])
+    params: {
+      galleryName: split(galleryId, '/')[8]
+      principalId: appPrincipalId
+      roleDefinitionGuid: builtInRoles.roleBasedAccessControlAdministrator
+      purpose: 'Jump-box builder app: may assign only Image Contributor, ${delegationTargets}.'
+      condition: delegatedAssignmentCondition([customRoles.outputs.imageContributorRoleGuid], delegationPrincipals)
+    }
+  }
+]
+
 // Subscription-level reads: marketplace image versions (base-image watcher), role definitions (preflight).
 module builderAppReader 'modules/rbac/subscription-role.bicep' = {
   name: '${deploymentPrefix}-builder-app-reader'
@@ -483,6 +594,9 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = appRg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_HOSTNAME string = functionApp.outputs.defaultHostName
+output AZURE_FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
+// The audience the CLI asks tokens for (jumpbox-builder build --auth entra --audience ...); empty without Entra ID.
+output API_AUDIENCE string = callerAuthentication == null ? '' : 'api://${callerAuthentication!.clientId}'
 output APP_IDENTITY_ID string = appIdentity.outputs.id
 output APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
 output APP_IDENTITY_PRINCIPAL_ID string = appIdentity.outputs.principalId

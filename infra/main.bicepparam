@@ -18,3 +18,16 @@ param subscribeToGalleryImageEvents = bool(readEnvironmentVariable('SUBSCRIBE_TO
 
 // Optional: the subscription's existing Event Grid system topic, as JSON {"name":"...","resourceGroup":"..."}.
 param existingSubscriptionSystemTopic = json(readEnvironmentVariable('EXISTING_SUBSCRIPTION_SYSTEM_TOPIC', 'null'))
+
+// Optional: always-ready instances for the durable trigger group (default 1; 0 = none, cheapest).
+param durableAlwaysReadyInstances = int(readEnvironmentVariable('DURABLE_ALWAYS_READY_INSTANCES', '1'))
+
+// Optional: galleries beyond those named in IMAGE_DEFINITIONS, as JSON arrays of gallery ids.
+param sourceGalleryIds = json(readEnvironmentVariable('SOURCE_GALLERY_IDS', '[]'))
+param destinationGalleryIds = json(readEnvironmentVariable('DESTINATION_GALLERY_IDS', '[]'))
+
+// Optional: private networking, as JSON {"appSubnetId":"...","privateEndpointSubnetId":"...","privateDnsZoneIds":{...}}.
+param privateNetworking = json(readEnvironmentVariable('PRIVATE_NETWORKING', 'null'))
+
+// Optional: Microsoft Entra ID for callers, as JSON {"clientId":"...","allowedClientApplications":["..."]}.
+param callerAuthentication = json(readEnvironmentVariable('CALLER_AUTHENTICATION', 'null'))

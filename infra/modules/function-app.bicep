@@ -11,8 +11,8 @@ param identityId string
 @description('Client id of the app\'s user-assigned identity.')
 param identityClientId string
 
-@description('Name of the storage account for AzureWebJobsStorage (host + Durable task hub).')
-param storageAccountName string
+@description('Blob, queue and table endpoints of the host storage account (its properties.primaryEndpoints): explicit service URIs work in every Azure cloud, where an account name alone makes the host assume the public cloud suffix.')
+param storageEndpoints storageEndpointSet
 
 @description('URL of the blob container that holds the deployment package.')
 param deploymentContainerUrl string
@@ -39,16 +39,57 @@ param instanceMemoryMB int
 @description('Node.js version of the Flex Consumption runtime.')
 param nodeVersion string
 
+@description('Always-ready instances of the "durable" trigger group (orchestrator, activity and entity triggers); 0 for none. The Flex Consumption guidance recommends them for Durable Functions apps: https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan#always-ready-instances')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstances int
+
+@description('Subnet for outbound virtual network integration (delegated to Microsoft.App/environments), or empty for none.')
+param virtualNetworkSubnetId string = ''
+
+@description('App Service Authentication (Microsoft Entra ID) for the HTTP API, or null to leave it off.')
+param callerAuthentication callerAuthenticationSettings?
+
+@export()
+@description('The service endpoints of a storage account, as in its properties.primaryEndpoints.')
+type storageEndpointSet = {
+  blob: string
+  queue: string
+  table: string
+}
+
+@export()
+@description('Microsoft Entra ID for callers of the HTTP API (App Service Authentication on the Function App).')
+type callerAuthenticationSettings = {
+  @description('Application (client) id of the app registration that represents the API: callers request tokens for api://<clientId>/.default.')
+  clientId: string
+
+  @description('Client ids (appid/azp claim) of the callers allowed in: pipeline service principals or managed identities. At least one.')
+  @minLength(1)
+  allowedClientApplications: string[]
+
+  @description('Also require a function key (both a token and a key). Default false: the token alone opens the API.')
+  requireFunctionKey: bool?
+}
+
+// Read by src/functions/http-auth-level.ts at start-up: "anonymous" only takes effect while App Service
+// Authentication is on (WEBSITE_AUTH_ENABLED), so the API never opens without it.
+var keyRequired = callerAuthentication == null || (callerAuthentication.?requireFunctionKey ?? false)
+var httpAuthLevel = keyRequired ? 'function' : 'anonymous'
+
+// No FUNCTIONS_EXTENSION_VERSION or FUNCTIONS_WORKER_RUNTIME: on Flex Consumption the runtime comes from
+// functionAppConfig.runtime and these settings are listed as removed
+// (https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations).
 var hostSettings = {
-  // Flex Consumption manages the runtime version and tolerates this value; apps without it have been reported to
-  // fail loading their functions (azure-functions-host issue 10714), so it stays explicit.
-  FUNCTIONS_EXTENSION_VERSION: '~4'
-  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__blobServiceUri: storageEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storageEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storageEndpoints.table
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   DURABLE_TASK_HUB_NAME: durableTaskHubName
+  HTTP_AUTH_LEVEL: httpAuthLevel
 }
 
 var allSettings = union(hostSettings, appSettings)
@@ -81,6 +122,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       appSettings: [for setting in items(allSettings): { name: setting.key, value: string(setting.value) }]
@@ -103,6 +145,53 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: durableAlwaysReadyInstances > 0
+          ? [{ name: 'durable', instanceCount: durableAlwaysReadyInstances }]
+          : []
+      }
+    }
+  }
+}
+
+// No publishing with user names and passwords: deployments authenticate with Microsoft Entra ID (azd, az).
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: app
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: app
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+// Optional: callers present a Microsoft Entra token for the API's app registration, issued to one of the allowed
+// client applications; anything else gets 401 before it reaches the Functions host.
+resource auth 'Microsoft.Web/sites/config@2024-11-01' = if (callerAuthentication != null) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    httpSettings: { requireHttps: true }
+    login: { tokenStore: { enabled: false } }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: callerAuthentication!.clientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: ['api://${callerAuthentication!.clientId}', callerAuthentication!.clientId]
+          defaultAuthorizationPolicy: {
+            allowedApplications: callerAuthentication!.allowedClientApplications
+          }
+        }
       }
     }
   }

@@ -3,6 +3,11 @@
 // subscription's Event Grid system topic (only one may exist per subscription: reuse it when it does).
 param systemTopicName string
 
+@description('Name of the event subscription: unique per environment, because the system topic is shared by every environment of the subscription.')
+@minLength(3)
+@maxLength(64)
+param eventSubscriptionName string
+
 @description('Create the system topic (false: it exists already in this resource group).')
 param createSystemTopic bool
 
@@ -27,7 +32,7 @@ resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
 
 resource galleryVersions 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
-  name: 'jumpbox-gallery-image-versions'
+  name: eventSubscriptionName
   properties: {
     // The AzureFunction endpoint is resolved by Event Grid through ARM: no webhook URL or key to manage.
     destination: {

@@ -3,11 +3,12 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { apiDepsFor, runApi, toApiRequest } from '../api/functions-adapter.js';
 import { handleListBuilds } from '../api/handlers/list-builds.js';
+import { httpAuthLevel } from './http-auth-level.js';
 
 app.http('listBuilds', {
   route: 'builds',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: httpAuthLevel(),
   extraInputs: [df.input.durableClient()],
   handler: (request, context) =>
     runApi(context, () =>

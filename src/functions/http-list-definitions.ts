@@ -3,11 +3,12 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { apiDepsFor, runApi } from '../api/functions-adapter.js';
 import { handleListDefinitions } from '../api/handlers/list-definitions.js';
+import { httpAuthLevel } from './http-auth-level.js';
 
 app.http('listDefinitions', {
   route: 'definitions',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: httpAuthLevel(),
   extraInputs: [df.input.durableClient()],
   handler: (_request, context) =>
     runApi(context, () => handleListDefinitions(apiDepsFor(df.getClient(context), context))),

@@ -3,11 +3,12 @@ import { app } from '@azure/functions';
 import { runApi } from '../api/functions-adapter.js';
 import { json } from '../api/http-types.js';
 import { openApiDocument } from '../api/openapi.js';
+import { httpAuthLevel } from './http-auth-level.js';
 
 app.http('openApi', {
   route: 'openapi.json',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: httpAuthLevel(),
   handler: (request, context) =>
     runApi(context, async () => json(200, openApiDocument(new URL(request.url).origin))),
 });

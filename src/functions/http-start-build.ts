@@ -3,11 +3,12 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { apiDepsFor, runApi, toApiRequest } from '../api/functions-adapter.js';
 import { handleStartBuild } from '../api/handlers/start-build.js';
+import { httpAuthLevel } from './http-auth-level.js';
 
 app.http('startBuild', {
   route: 'builds',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: httpAuthLevel(),
   extraInputs: [df.input.durableClient()],
   handler: (request, context) =>
     runApi(context, () =>

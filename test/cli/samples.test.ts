@@ -1,35 +1,75 @@
-/** The sample pipelines call the CLI with options it accepts, and pass the key only through the environment. */
+/**
+ * The sample pipelines: the build samples install the packed CLI (no devDependencies), sign in with federated
+ * credentials (no stored key) and call the CLI with options it accepts; the deploy sample provisions with azd and
+ * deploys the zip `npm run package` made.
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KEY_ENV, parseBuildArgs } from '../../src/cli/commands/build.js';
 
-const SAMPLES = ['github-actions/build-jumpbox-image.yml', 'azure-pipelines/build-jumpbox-image.yml'];
+const BUILD_SAMPLES = ['github-actions/build-jumpbox-image.yml', 'azure-pipelines/build-jumpbox-image.yml'];
+const read = (sample: string) => readFileSync(new URL(`../../samples/${sample}`, import.meta.url), 'utf8');
 
-/** The `cli -- build ...` invocation, continuation lines joined, shell variables given sample values. */
+/** The `jumpbox-builder build ...` invocation, continuation lines joined, shell variables given sample values. */
 function buildArgs(text: string): string[] {
-  const start = text.indexOf('cli -- build');
+  const start = text.indexOf('$(jumpbox-builder build');
   expect(start).toBeGreaterThan(0);
   const end = text.indexOf(')"', start);
   const command = text
-    .slice(start + 'cli -- build'.length, end)
+    .slice(start + '$(jumpbox-builder build'.length, end)
     .replace(/\\\n/g, ' ')
     .replace(/"\$JUMPBOX_APP_URL"/g, 'https://app.example.net')
+    .replace(/"\$JUMPBOX_API_AUDIENCE"/g, 'api://00000000-0000-0000-0000-000000000000')
     .replace(/"\$[A-Z_]+"/g, 'value')
     .replace(/\$[a-z_]+_flag|\$FORCE/g, '--force');
   return command.split(/\s+/).filter(Boolean);
 }
 
 describe('sample pipelines', () => {
-  for (const sample of SAMPLES) {
-    it(`${sample} uses valid CLI options, waits, and maps the key from a secret`, () => {
-      const text = readFileSync(new URL(`../../samples/${sample}`, import.meta.url), 'utf8');
+  for (const sample of BUILD_SAMPLES) {
+    it(`${sample}: packed CLI, federated sign-in, Entra token, valid options, no key`, () => {
+      const text = read(sample);
       const options = parseBuildArgs(buildArgs(text));
-      expect(options).toMatchObject({ wait: true, cancelOnTimeout: true, definition: 'value' });
+      expect(options).toMatchObject({
+        wait: true,
+        cancelOnTimeout: true,
+        definition: 'value',
+        auth: 'entra',
+        audience: 'api://00000000-0000-0000-0000-000000000000',
+      });
       expect(options.timeoutMs).toBe(140 * 60_000);
-      expect(text).toMatch(
-        new RegExp(`${DEFAULT_KEY_ENV}: \\$?[({]{1,2}\\s*(secrets\\.)?${DEFAULT_KEY_ENV}`),
-      );
-      expect(text).not.toMatch(/code=|x-functions-key/);
+      // The CLI package is made once and installed without devDependencies where it runs.
+      expect(text).toContain('npm run --silent package -- --cli-only');
+      expect(text).toMatch(/npm install --global \S*jumpbox-image-builder-cli-\*\.tgz/);
+      expect(text).not.toMatch(/npm run --silent cli|npx tsx/);
+      // No stored key anywhere.
+      expect(text).not.toContain(DEFAULT_KEY_ENV);
+      expect(text).not.toMatch(/code=|x-functions-key|secrets\./);
     });
   }
+
+  it('GitHub Actions signs in with its OIDC token; Azure Pipelines through an AzureCLI@2 service connection', () => {
+    const gh = read('github-actions/build-jumpbox-image.yml');
+    expect(gh).toContain('id-token: write');
+    expect(gh).toContain('uses: azure/login@v2');
+    expect(gh).not.toMatch(/client-secret|creds:/);
+    const ado = read('azure-pipelines/build-jumpbox-image.yml');
+    expect(ado).toContain('task: AzureCLI@2');
+    expect(ado).toContain('azureSubscription: $(JUMPBOX_SERVICE_CONNECTION)');
+  });
+
+  it('the deploy sample provisions with azd and deploys the packaged zip, signed in with OIDC', () => {
+    const text = read('github-actions/deploy.yml');
+    expect(text).toContain('id-token: write');
+    expect(text).toContain('--federated-credential-provider github');
+    expect(text).toContain('azd provision --no-prompt');
+    expect(text).toMatch(/zip=\$\(npm run --silent package \| tail -n 1\)/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JavaScript one
+    expect(text).toContain('azd deploy app --from-package "${{ steps.package.outputs.zip }}"');
+    expect(text).not.toMatch(/secrets\.|client-secret/);
+    // Every azd environment variable main.bicepparam requires is set.
+    for (const name of ['AZURE_ENV_NAME', 'AZURE_LOCATION', 'BUILD_SUBNET_ID']) {
+      expect(text).toMatch(new RegExp(`${name}: \\$\\{\\{ vars\\.${name} \\}\\}`));
+    }
+  });
 });

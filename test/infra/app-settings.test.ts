@@ -88,9 +88,21 @@ describe('Bicep app settings vs src/config.ts SETTINGS', () => {
 describe('Function App host settings', () => {
   it('connects AzureWebJobsStorage with the user-assigned identity, never a connection string', () => {
     expect(hostSettings.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
-    expect(hostSettings.get('AzureWebJobsStorage__accountName')).toBe('storageAccountName');
     expect(hostSettings.get('AzureWebJobsStorage__clientId')).toBe('identityClientId');
     expect(hostSettings.has('AzureWebJobsStorage')).toBe(false);
+  });
+
+  it("names the storage services by the account's own endpoints (no cloud-specific suffix, no account name alone)", () => {
+    expect(hostSettings.get('AzureWebJobsStorage__blobServiceUri')).toBe('storageEndpoints.blob');
+    expect(hostSettings.get('AzureWebJobsStorage__queueServiceUri')).toBe('storageEndpoints.queue');
+    expect(hostSettings.get('AzureWebJobsStorage__tableServiceUri')).toBe('storageEndpoints.table');
+    expect(hostSettings.has('AzureWebJobsStorage__accountName')).toBe(false);
+    const storageBicep = read('infra/modules/storage.bicep');
+    for (const service of ['blob', 'queue', 'table']) {
+      expect(storageBicep).toContain(`account.properties.primaryEndpoints.${service}`);
+    }
+    const infraText = [mainBicep, functionAppBicep, storageBicep].join('\n');
+    expect(infraText).not.toMatch(/core\.windows\.net|\.azure\.cn|usgovcloudapi/);
   });
 
   it('authenticates Application Insights ingestion with Microsoft Entra ID', () => {
@@ -100,10 +112,29 @@ describe('Function App host settings', () => {
     );
   });
 
-  it('runs Functions v4 and leaves the worker runtime to functionAppConfig (Flex Consumption rejects it)', () => {
-    expect(hostSettings.get('FUNCTIONS_EXTENSION_VERSION')).toBe("'~4'");
-    expect(hostSettings.has('FUNCTIONS_WORKER_RUNTIME')).toBe(false);
+  it('sets none of the settings Flex Consumption removed; the runtime comes from functionAppConfig', () => {
+    // https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
+    const removedOnFlex = [
+      'FUNCTIONS_EXTENSION_VERSION',
+      'FUNCTIONS_WORKER_RUNTIME',
+      'FUNCTIONS_WORKER_RUNTIME_VERSION',
+      'WEBSITE_NODE_DEFAULT_VERSION',
+      'WEBSITE_RUN_FROM_PACKAGE',
+      'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+      'WEBSITE_CONTENTSHARE',
+      'SCM_DO_BUILD_DURING_DEPLOYMENT',
+      'ENABLE_ORYX_BUILD',
+    ];
+    expect(removedOnFlex.filter((name) => hostSettings.has(name) || appSettings.has(name))).toEqual([]);
     expect(functionAppBicep).toMatch(/runtime:\s*\{\s*name:\s*'node'/);
+  });
+
+  it('keeps function keys unless Entra ID for callers is on and asks for none', () => {
+    expect(hostSettings.get('HTTP_AUTH_LEVEL')).toBe('httpAuthLevel');
+    expect(functionAppBicep).toContain("var httpAuthLevel = keyRequired ? 'function' : 'anonymous'");
+    expect(functionAppBicep).toContain(
+      'var keyRequired = callerAuthentication == null || (callerAuthentication.?requireFunctionKey ?? false)',
+    );
   });
 
   it('sets every %SETTING% that host.json refers to', () => {
@@ -112,6 +143,18 @@ describe('Function App host settings', () => {
     expect(referenced).toContain('DURABLE_TASK_HUB_NAME');
     const unset = referenced.filter((name) => !hostSettings.has(name) && !appSettings.has(name));
     expect(unset).toEqual([]);
+  });
+
+  it('leaves functionTimeout to host.json, which sets it on purpose within the Flex default of 30 minutes', () => {
+    // One place decides the timeout: no AzureFunctionsJobHost__functionTimeout override from the infrastructure.
+    const all = [...hostSettings.keys(), ...appSettings.keys()];
+    expect(all.filter((name) => /functionTimeout/i.test(name))).toEqual([]);
+    const timeout = (JSON.parse(read('host.json')) as { functionTimeout?: string }).functionTimeout;
+    const m = /^(\d{2}):(\d{2}):(\d{2})$/.exec(timeout ?? '');
+    expect(m, `host.json functionTimeout "${timeout}"`).not.toBeNull();
+    const seconds = Number(m![1]) * 3600 + Number(m![2]) * 60 + Number(m![3]);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(30 * 60);
   });
 
   it('carries no storage key, SAS token or key-based connection string', () => {

@@ -70,7 +70,7 @@ export async function snapshotMain(
         '--deployment-name',
         'test',
       ],
-      { timeout: 120_000, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } },
+      { timeout: 600_000, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } },
     );
     return JSON.parse(readFileSync(join(dir, 'test.snapshot.json'), 'utf8')) as DeploymentSnapshot;
   } finally {

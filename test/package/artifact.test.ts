@@ -5,14 +5,14 @@
  * every function registers and a build runs end to end through the HTTP API against the emulator.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuildIo, EXIT, parseBuildArgs, runBuild } from '../../src/cli/commands/build.js';
 import { capturedRegistrations, installCoreStandIn } from '../../src/local/durable-host/core-standin.js';
-import { buildPackage, EXCLUDED_DIST_DIRS } from '../../tools/package/package.js';
+import { buildCliPackage, buildPackage, EXCLUDED_DIST_DIRS } from '../../tools/package/package.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const rootPackage = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
@@ -20,6 +20,7 @@ const rootPackage = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf
   dependencies: Record<string, string>;
 };
 interface LockEntry {
+  version?: string;
   dev?: boolean;
   optional?: boolean;
   devOptional?: boolean;
@@ -29,8 +30,31 @@ const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'
   packages: Record<string, LockEntry>;
 };
 
+/** name@version of every package under a node_modules folder, nested ones included. */
+function installedPackages(nodeModules: string): string[] {
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir)) {
+      if (entry.startsWith('.')) continue;
+      const scoped = entry.startsWith('@')
+        ? readdirSync(join(dir, entry)).map((e) => `${entry}/${e}`)
+        : [entry];
+      for (const name of scoped) {
+        const manifest = join(dir, name, 'package.json');
+        if (!existsSync(manifest)) continue;
+        names.add(`${name}@${(JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version}`);
+        walk(join(dir, name, 'node_modules'));
+      }
+    }
+  };
+  walk(nodeModules);
+  return [...names].sort();
+}
+
 let work: string;
 let zipPath: string;
+let cliTgz: string;
 let appDir: string;
 let entries: string[];
 let entrySet: Set<string>;
@@ -38,6 +62,7 @@ let entrySet: Set<string>;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'package-test-'));
   zipPath = process.env.PACKAGE_ZIP ?? buildPackage({ outDir: join(work, 'out'), log: () => {} }).zipPath;
+  cliTgz = process.env.PACKAGE_CLI ?? buildCliPackage({ outDir: join(work, 'out'), log: () => {} }).tgzPath;
   entries = execFileSync('unzip', ['-Z1', zipPath], { maxBuffer: 256 * 1024 * 1024 })
     .toString()
     .split('\n')
@@ -195,6 +220,58 @@ describe('the unpacked package on the local host', () => {
     expect(fromSource.length).toBeGreaterThan(20);
     expect(listed).toEqual(fromSource);
   }, 120_000);
+
+  it('the pipeline CLI package installs without devDependencies and runs a dry run against the package', async () => {
+    const prefix = join(work, 'cli-install');
+    mkdirSync(prefix);
+    execFileSync(
+      'npm',
+      ['install', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', cliTgz],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const installed = installedPackages(join(prefix, 'node_modules'));
+    // None of the project's devDependencies; the CLI's own dependencies are production dependencies.
+    const devDependencies = Object.keys(
+      (
+        JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+          devDependencies: Record<string, string>;
+        }
+      ).devDependencies,
+    );
+    const names = installed.map((p) => p.slice(0, p.lastIndexOf('@')));
+    expect(names).toContain('@azure/identity');
+    expect(names.filter((n) => devDependencies.includes(n))).toEqual([]);
+    expect(names.filter((n) => ['durable-functions', '@azure/functions', 'zod'].includes(n))).toEqual([]);
+    const production = new Set(
+      Object.entries(lock.packages)
+        .filter(([path, e]) => path !== '' && !e.dev)
+        .map(([path, e]) => `${path.split('node_modules/').pop()}@${e.version}`),
+    );
+    const floated = installed.filter(
+      (p) => !p.startsWith('jumpbox-image-builder-cli@') && !production.has(p),
+    );
+    console.log(
+      `CLI install: ${installed.length} packages; not at a locked version: ${floated.join(', ') || 'none'}`,
+    );
+    const bin = join(prefix, 'node_modules/.bin/jumpbox-builder');
+    const dryRun = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const c = spawn(
+        bin,
+        ['build', '--url', info.baseUrl!, '--definition', 'aks-jumpbox', '--dry-run', '--json'],
+        {
+          env: { ...process.env, JUMPBOX_FUNCTION_KEY: info.functionKey! },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.on('close', (code) => resolve({ code, out, err }));
+    });
+    expect(dryRun.code, dryRun.err).toBe(0);
+    expect(JSON.parse(dryRun.out)).toMatchObject({ dryRun: true, definition: 'aks-jumpbox' });
+  }, 300_000);
 
   it('runs a build end to end through the HTTP API (CLI --wait) and stops cleanly', async () => {
     const out: string[] = [];

@@ -1,6 +1,7 @@
 /**
  * `jumpbox-builder build --url <function app> --definition <name> [--reason TEXT] [--force] [--dry-run]
- *   [--wait] [--follow] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]`
+ *   [--wait] [--follow] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]
+ *   [--auth key|entra] [--audience api://<client id>]`
  *
  * For pipelines: starts a build over HTTP and, with --wait, follows it to a terminal state; with --follow,
  * a 409 (a build of the definition is already running, e.g. the monthly timer's) follows that build.
@@ -10,7 +11,16 @@
  * Exit codes: 0 success (also "up to date, nothing built"), 1 build failure, 2 usage, network or HTTP
  * errors (with the problem detail or the network cause), 3 the CLI's own timeout.
  */
+import type { TokenCredential } from '@azure/core-auth';
 import type { BuildProgress } from '../../orchestration/contracts.js';
+import {
+  AUDIENCE_ENV,
+  type AuthHeaders,
+  type AuthMode,
+  defaultCredential,
+  entraAuth,
+  keyAuth,
+} from '../auth.js';
 import { progressPercent } from '../build-progress.js';
 import type { CliCommand } from '../dispatch.js';
 import { ProgressDisplay } from '../progress.js';
@@ -35,6 +45,9 @@ export interface BuildOptions {
   readonly cancelOnTimeout: boolean;
   readonly json: boolean;
   readonly keyEnv: string;
+  readonly auth: AuthMode;
+  /** With --auth entra: the API's audience (api://<client id>); else from $JUMPBOX_API_AUDIENCE at run time. */
+  readonly audience?: string | undefined;
 }
 
 /** "90" (seconds), "500ms", "30s", "15m", "2h". */
@@ -49,7 +62,7 @@ export function parseDuration(text: string, option: string): number {
 }
 
 const USAGE =
-  'usage: jumpbox-builder build --url <function app URL> --definition <name> [--reason TEXT] [--force] [--dry-run] [--wait] [--follow] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]';
+  'usage: jumpbox-builder build --url <function app URL> --definition <name> [--reason TEXT] [--force] [--dry-run] [--wait] [--follow] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME] [--auth key|entra] [--audience api://<client id>]';
 
 export const BUILD_HELP = `${USAGE}
 
@@ -67,6 +80,8 @@ Starts a build of one image definition through the app's HTTP API (for pipelines
   --cancel-on-timeout    cancel the build when --timeout expires
   --json                 one JSON object on stdout (buildId, status, imageId, upToDate, error, logs)
   --key-env NAME         environment variable holding the function key (default ${DEFAULT_KEY_ENV})
+  --auth key|entra       function key (default) or a Microsoft Entra token from DefaultAzureCredential
+  --audience URI         with --auth entra: the API's audience, api://<client id> (default $${AUDIENCE_ENV})
 
 The function key is read from the environment and never printed.
 Exit codes: 0 succeeded (or up to date, nothing built); 1 the build failed, was canceled or timed out in
@@ -76,7 +91,16 @@ Azure (its archived log URLs are printed); 2 usage, network or HTTP errors; 3 --
 export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   const values: Record<string, string> = {};
   const flags = new Set<string>();
-  const valued = ['--url', '--definition', '--reason', '--timeout', '--poll-interval', '--key-env'];
+  const valued = [
+    '--url',
+    '--definition',
+    '--reason',
+    '--timeout',
+    '--poll-interval',
+    '--key-env',
+    '--auth',
+    '--audience',
+  ];
   const boolean = ['--force', '--dry-run', '--wait', '--follow', '--cancel-on-timeout', '--json'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -115,6 +139,15 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       '--url must not carry a query string or credentials; put the key in the environment',
     );
   }
+  const auth = values['--auth'] ?? 'key';
+  if (auth !== 'key' && auth !== 'entra') {
+    throw new UsageError(
+      `--auth must be "key" (function key) or "entra" (Microsoft Entra token), got "${auth}"`,
+    );
+  }
+  if (values['--audience'] !== undefined && auth !== 'entra') {
+    throw new UsageError('--audience goes with --auth entra');
+  }
   return {
     url: parsed.href.replace(/\/+$/, '').replace(/\/api$/, ''),
     definition,
@@ -128,6 +161,8 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     cancelOnTimeout: flags.has('--cancel-on-timeout'),
     json: flags.has('--json'),
     keyEnv: values['--key-env'] ?? DEFAULT_KEY_ENV,
+    auth,
+    audience: values['--audience'],
   };
 }
 
@@ -144,6 +179,8 @@ export interface BuildIo {
   readonly columns?: () => number | undefined;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
+  /** Credential for --auth entra (default: DefaultAzureCredential). */
+  readonly credential?: () => Promise<TokenCredential>;
 }
 
 interface Problem {
@@ -163,10 +200,10 @@ class HttpFailure extends Error {
   }
 }
 
-function describeHttpFailure(status: number, body: unknown, keyEnv: string): string {
+function describeHttpFailure(status: number, body: unknown, rejectedHint: string): string {
   const p = (body && typeof body === 'object' ? body : {}) as Problem;
   if (status === 401 || status === 403) {
-    return `HTTP ${status}: the function key was rejected; set ${keyEnv} to a valid function key of the app`;
+    return `HTTP ${status}: ${rejectedHint}`;
   }
   const parts = [
     `HTTP ${status}${p.title ? ` ${p.title}` : ''}: ${p.detail ?? (typeof body === 'string' ? body.slice(0, 300) : 'no detail')}`,
@@ -235,10 +272,29 @@ export function archivedLogs(view: BuildStatusView): string[] {
 
 export async function runBuild(options: BuildOptions, io: BuildIo): Promise<number> {
   const key = io.env[options.keyEnv];
-  if (!key) {
+  let auth: AuthHeaders;
+  if (options.auth === 'entra') {
+    const audience = options.audience ?? io.env[AUDIENCE_ENV];
+    if (!audience) {
+      io.stderr(
+        `jumpbox-builder build: --auth entra needs --audience api://<client id> (or $${AUDIENCE_ENV}); azd prints it as API_AUDIENCE\n`,
+      );
+      return EXIT.usage;
+    }
+    // A function key, when set, goes along (for deployments that require both).
+    auth = entraAuth(await (io.credential ?? defaultCredential)(), audience, key);
+  } else if (key) {
+    auth = keyAuth(key, options.keyEnv);
+  } else {
     io.stderr(
-      `jumpbox-builder build: set ${options.keyEnv} to a function key of the app (it is never printed)\n`,
+      `jumpbox-builder build: set ${options.keyEnv} to a function key of the app (it is never printed), or use --auth entra\n`,
     );
+    return EXIT.usage;
+  }
+  try {
+    await auth.headers(); // fails early, with one readable line, when no credential can get a token
+  } catch (e) {
+    io.stderr(`jumpbox-builder build: ${(e as Error).message}\n`);
     return EXIT.usage;
   }
   const display = new ProgressDisplay(
@@ -246,12 +302,12 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
     { tty: io.isTTY, colour: io.colour ?? io.isTTY, ...(io.columns ? { columns: io.columns } : {}) },
   );
   const progress = (line: string) => display.log(line);
-  const headers = {
-    'x-functions-key': key,
-    accept: 'application/json',
-    'x-requested-by': 'jumpbox-builder CLI',
-  };
   const call = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
+    const headers = {
+      ...(await auth.headers()),
+      accept: 'application/json',
+      'x-requested-by': 'jumpbox-builder CLI',
+    };
     const res = await io.fetch(url, {
       method,
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
@@ -295,7 +351,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
     );
   } else {
     io.stderr(
-      `jumpbox-builder build: ${describeHttpFailure(started.status, started.body, options.keyEnv)}\n`,
+      `jumpbox-builder build: ${describeHttpFailure(started.status, started.body, auth.rejectedHint)}\n`,
     );
     if (started.status === 409 && !options.follow) {
       io.stderr('  pass --follow to wait for the running build instead\n');
@@ -316,7 +372,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
     try {
       const r = await call('GET', accepted.statusUrl);
       if (r.status !== 200)
-        throw new HttpFailure(r.status, describeHttpFailure(r.status, r.body, options.keyEnv));
+        throw new HttpFailure(r.status, describeHttpFailure(r.status, r.body, auth.rejectedHint));
       view = r.body as BuildStatusView;
       failures = 0;
     } catch (e) {
