@@ -48,7 +48,8 @@ const ENGINE =
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_ACCOUNT_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-const SCENARIO_TIMEOUT_MS = 150_000;
+/** Generous: a restart waits for the dead worker's leases (app lease 1 min) and CI shares 2 cores. */
+const SCENARIO_TIMEOUT_MS = 300_000;
 
 const SCENARIOS = ['success', 'customizer-failure', 'cancel', 'kill-restart', 'concurrent-starts'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];

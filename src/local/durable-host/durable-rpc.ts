@@ -288,7 +288,9 @@ export async function handleDurableRequest(
       return { status: 400, body: errorBody('One or more of the arguments submitted is incorrect', err) };
     }
     if (err instanceof InstanceExistsError) {
-      return { status: 500, body: errorBody('Something went wrong while processing your request', err) };
+      // Extension 3.19.0 answers 409 with only a message (observed by `npm run conformance`; the
+      // October 2024 source still mapped it to 500).
+      return { status: 409, body: { Message: err.message } };
     }
     const e = err instanceof Error ? err : new Error(String(err));
     return { status: 500, body: errorBody('Something went wrong while processing your request', e) };
