@@ -127,7 +127,7 @@ describe('local durable host: durable client and HTTP front', () => {
     const second = await fetch(api('strict/only-one'), { method: 'POST' });
     expect(second.status).toBe(409);
     expect(((await json(second)) as { error: string }).error).toMatch(
-      /unexpected status code: 500.*An Orchestration instance with the status (Pending|Running) already exists/,
+      /unexpected status code: 409.*An Orchestration instance with the status (Pending|Running) already exists/,
     );
     await host.raiseEvent('only-one', 'approval', 'yes');
     await host.waitForInstance('only-one');

@@ -46,25 +46,99 @@ function sortableUtc(iso: string): string {
   return `${iso.slice(0, 19)}Z`;
 }
 
-function historyForStatus(events: readonly HistoryEvent[], withOutput: boolean): unknown[] {
-  return events
-    .filter((e) => !['OrchestratorStarted', 'OrchestratorCompleted'].includes(eventTypeName(e.EventType)))
-    .map((e) => {
-      const out: Record<string, unknown> = { EventType: eventTypeName(e.EventType), Timestamp: e.Timestamp };
-      if (e.Name !== undefined) out.FunctionName = e.Name;
-      if (e.EventId >= 0) out.EventId = e.EventId;
-      if (e.TaskScheduledId !== undefined) out.TaskScheduledId = e.TaskScheduledId;
-      if (e.TimerId !== undefined) out.TimerId = e.TimerId;
-      if (e.FireAt !== undefined) out.FireAt = e.FireAt;
-      if (e.Reason !== undefined) out.Reason = e.Reason;
-      if (e.FailureDetails !== undefined) out.FailureDetails = e.FailureDetails;
-      if (e.OrchestrationStatus !== undefined) out.OrchestrationStatus = e.OrchestrationStatus;
-      if (withOutput && e.Result !== undefined) out.Result = JSON.parse(e.Result);
-      return out;
-    });
+/**
+ * The history view of the client API's status query (`showHistory=true`), built as the extension builds it
+ * (extension v3.x ContextImplementations/DurableClient.cs, GetDurableOrchestrationStatusAsync): event types
+ * as names; a TaskScheduled / SubOrchestrationInstanceCreated that has its completion is folded into that
+ * completion (which gains `FunctionName` and `ScheduledTime`) and removed; OrchestratorStarted/Completed
+ * removed; ExecutionStarted's `Name` becomes `FunctionName`; `Result` only with showHistoryOutput;
+ * `Input` only with showInput; no `EventId`, `IsPlayed`, `TimerId` on TimerFired, `TaskScheduledId`,
+ * `Version`, `Tags`, `OrchestrationInstance`, `ParentInstance`. Found by `npm run conformance`.
+ */
+export function historyForStatus(
+  events: readonly HistoryEvent[],
+  opts: { showHistoryOutput: boolean; showInput: boolean },
+): Record<string, unknown>[] {
+  const items = events.map(
+    (e) => ({ ...e, EventType: eventTypeName(e.EventType) }) as Record<string, unknown>,
+  );
+  const scheduled = new Map<string, { index: number; name: unknown; time: unknown; input: unknown }>();
+  const drop = new Set<number>();
+  const parseResult = (item: Record<string, unknown>) => {
+    if (typeof item.Result === 'string') {
+      try {
+        item.Result = JSON.parse(item.Result);
+      } catch {
+        // not JSON: the extension keeps the text
+      }
+    }
+  };
+  const aggregate = (item: Record<string, unknown>, prefix: string) => {
+    const s = scheduled.get(`${prefix}_${String(item.TaskScheduledId)}`);
+    if (!s) return;
+    item.ScheduledTime = s.time;
+    item.FunctionName = s.name;
+    if (opts.showInput) item.Input = s.input;
+    drop.add(s.index);
+  };
+  items.forEach((item, i) => {
+    switch (item.EventType) {
+      case 'TaskScheduled':
+      case 'SubOrchestrationInstanceCreated':
+        scheduled.set(`${item.EventType}_${String(item.EventId)}`, {
+          index: i,
+          name: item.Name,
+          time: item.Timestamp,
+          input: item.Input,
+        });
+        delete item.Version;
+        break;
+      case 'TaskCompleted':
+      case 'TaskFailed':
+      case 'SubOrchestrationInstanceCompleted':
+      case 'SubOrchestrationInstanceFailed': {
+        const sub =
+          item.EventType === 'SubOrchestrationInstanceCompleted' ||
+          item.EventType === 'SubOrchestrationInstanceFailed';
+        aggregate(item, sub ? 'SubOrchestrationInstanceCreated' : 'TaskScheduled');
+        delete item.TaskScheduledId;
+        const completedEvent =
+          item.EventType === 'TaskCompleted' || item.EventType === 'SubOrchestrationInstanceCompleted';
+        if (completedEvent && !opts.showHistoryOutput) delete item.Result;
+        if (completedEvent && opts.showHistoryOutput) parseResult(item);
+        break;
+      }
+      case 'ExecutionStarted':
+        item.FunctionName = item.Name;
+        delete item.Name;
+        delete item.OrchestrationInstance;
+        delete item.ParentInstance;
+        delete item.Version;
+        delete item.Tags;
+        break;
+      case 'ExecutionCompleted':
+        if (!opts.showHistoryOutput) delete item.Result;
+        else parseResult(item);
+        break;
+      case 'TimerFired':
+        delete item.TimerId;
+        break;
+      case 'OrchestratorStarted':
+      case 'OrchestratorCompleted':
+        drop.add(i);
+        break;
+    }
+    if (!opts.showInput) delete item.Input;
+    delete item.EventId;
+    delete item.IsPlayed;
+  });
+  return items.filter((_, i) => !drop.has(i));
 }
 
-export function statusPayload(s: InstanceStatus, opts: { showHistory: boolean; showHistoryOutput: boolean }) {
+export function statusPayload(
+  s: InstanceStatus,
+  opts: { showHistory: boolean; showHistoryOutput: boolean; showInput?: boolean },
+) {
   return {
     name: s.name,
     instanceId: s.instanceId,
@@ -75,7 +149,12 @@ export function statusPayload(s: InstanceStatus, opts: { showHistory: boolean; s
     createdTime: sortableUtc(s.createdTime),
     lastUpdatedTime: sortableUtc(s.lastUpdatedTime),
     ...(opts.showHistory && s.history
-      ? { historyEvents: historyForStatus(s.history, opts.showHistoryOutput) }
+      ? {
+          historyEvents: historyForStatus(s.history, {
+            showHistoryOutput: opts.showHistoryOutput,
+            showInput: opts.showInput ?? true,
+          }),
+        }
       : {}),
   };
 }
@@ -168,6 +247,7 @@ export async function handleDurableRequest(
           body: statusPayload(s, {
             showHistory,
             showHistoryOutput: bool(req.query, 'showHistoryOutput', false),
+            showInput: bool(req.query, 'showInput', true),
           }),
         };
       }
@@ -208,7 +288,9 @@ export async function handleDurableRequest(
       return { status: 400, body: errorBody('One or more of the arguments submitted is incorrect', err) };
     }
     if (err instanceof InstanceExistsError) {
-      return { status: 500, body: errorBody('Something went wrong while processing your request', err) };
+      // Extension 3.19.0 answers 409 with only a message (observed by `npm run conformance`; the
+      // October 2024 source still mapped it to 500).
+      return { status: 409, body: { Message: err.message } };
     }
     const e = err instanceof Error ? err : new Error(String(err));
     return { status: 500, body: errorBody('Something went wrong while processing your request', e) };

@@ -11,7 +11,7 @@ export class InvalidArgumentError extends Error {
   override readonly name = 'ArgumentException';
 }
 
-/** Start refused by `overridableExistingInstanceStates` (extension: InvalidOperationException -> 500). */
+/** Start refused by `overridableExistingInstanceStates` (extension 3.19.0: 409 `{"Message": …}`). */
 export class InstanceExistsError extends Error {
   override readonly name = 'InvalidOperationException';
 }

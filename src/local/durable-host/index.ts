@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { VirtualClock } from '../clock.js';
-import { durableClientBindingData } from './client-binding.js';
+import { type DurableClientBindingData, durableClientBindingData } from './client-binding.js';
 import { capturedRegistrations, installCoreStandIn, setCoreLogger } from './core-standin.js';
 import { DurableEngine, type EpisodeInfo, type InstanceQuery, type InstanceStatus } from './engine.js';
 import type { HistoryEvent } from './history.js';
@@ -54,6 +54,11 @@ export interface LocalDurableHostOptions {
   readonly onEpisode?: (info: EpisodeInfo) => void;
   /** Receives function and host logs (default: dropped unless LOCAL_DURABLE_HOST_LOG=1). */
   readonly log?: InvocationLog;
+  /**
+   * Durable client binding data handed to the app's HTTP and trigger functions instead of this host's own
+   * (the conformance run points them at the real extension's client API).
+   */
+  readonly durableClientBinding?: () => DurableClientBindingData;
 }
 
 export interface LocalDurableHost {
@@ -151,7 +156,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
   });
 
   let origin = '';
-  const binding = () => durableClientBindingData(origin, taskHub, functionKey);
+  const binding = o.durableClientBinding ?? (() => durableClientBindingData(origin, taskHub, functionKey));
   let invokeNonHttp: (name: string, input: string | undefined) => Promise<void> = async () => {};
   const front = await startHttpFront({
     port: o.port ?? 0,
