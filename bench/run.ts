@@ -7,6 +7,8 @@
  * `npm run bench -- fleet archival` runs only the scripts whose names contain one of the words; the JSON
  * then keeps the other figures of the previous latest.json. The machine may be shared: real-time figures
  * are noisy, which is why each comes with a baseline measured side by side.
+ * `npm run bench -- --ingest <script>=<file> ...` records the output of scripts run standalone
+ * (`node --import tsx bench/<script>`, e.g. with larger FLEET_DEFINITIONS) into the same two files.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dir = dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const ingest = argv.includes('--ingest')
+  ? argv.filter((a) => a !== '--ingest').map((a) => a.split('=') as [string, string])
+  : [];
+const only = ingest.length > 0 ? ['(none)'] : argv;
 const ORDER = ['polling', 'orchestration', 'durable-host', 'coldstart', 'archival', 'fleet', 'simulate'];
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
@@ -30,7 +36,7 @@ const files = readdirSync(dir)
 const resultsDir = join(dir, 'results');
 const jsonPath = join(resultsDir, 'latest.json');
 const previous =
-  only.length > 0 && existsSync(jsonPath)
+  (only.length > 0 || ingest.length > 0) && existsSync(jsonPath)
     ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>)
     : {};
 const machine = {
@@ -78,6 +84,24 @@ for (const f of files) {
   };
   if (r.status !== 0) failed++;
 }
+for (const [script, file] of ingest) {
+  const printed: string[] = [];
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^@@bench (\S+) (.*)$/.exec(l);
+    if (m) figures[m[1]!] = JSON.parse(m[2]!);
+    else printed.push(l);
+  }
+  const text = `${printed.join('\n').trimEnd()}\n(${script}: run standalone, output recorded ${new Date().toISOString()})\n`;
+  process.stdout.write(`\n=== ${script} ===\n${text}`);
+  combined += `\n=== ${script} (standalone run) ===\n${text}`;
+  scripts[script] = {
+    seconds: Number.NaN,
+    exitCode: 0,
+    loadAverageAfter: loadavg().map((x) => Math.round(x * 10) / 10),
+  };
+}
+if (ingest.length > 0 && existsSync(join(resultsDir, 'latest.txt')))
+  combined = `${readFileSync(join(resultsDir, 'latest.txt'), 'utf8').replace(/\nall: .*\n?$/, '')}\n${combined}`;
 const totalSeconds = Math.round((performance.now() - t0) / 1000);
 const tail = `\nall: ${totalSeconds} s real (goal: within 10 minutes on 2 cores)\n`;
 process.stdout.write(tail);
