@@ -25,8 +25,9 @@ import { startLocalAzure } from '../src/local/local-azure.js';
 import { LocalTestCredential } from '../src/local/test-credential.js';
 import { BUILD_ORCHESTRATOR, type BuildOutput, buildInstanceId } from '../src/orchestration/contracts.js';
 import { nextPollDelaySeconds } from '../src/orchestration/polling-schedule.js';
+import { emit } from './lib/report.js';
 
-const N = Number(process.env.BENCH_BUILDS ?? 5);
+const N = Number(process.env.BENCH_BUILDS ?? 3);
 const DEF = 'aks-jumpbox';
 
 const azure = await startLocalAzure();
@@ -104,7 +105,9 @@ async function baselineBuild(i: number): Promise<{ polls: number; result: string
   return { polls, result: state ?? 'unknown' };
 }
 
-async function hostBuild(i: number): Promise<{ polls: number; result: string; history: number }> {
+async function hostBuild(
+  i: number,
+): Promise<{ polls: number; result: string; history: number; parentHistory: number }> {
   const buildId = `host-${i}`;
   const id = buildInstanceId(DEF);
   await host.startOrchestration(
@@ -138,7 +141,7 @@ async function hostBuild(i: number): Promise<{ polls: number; result: string; hi
         ).length,
     0,
   );
-  return { polls, result: out.result, history };
+  return { polls, result: out.result, history, parentHistory: host.history(id).length };
 }
 
 function stats(xs: number[]): string {
@@ -149,11 +152,12 @@ function stats(xs: number[]): string {
 
 const rows: Record<
   string,
-  { ms: number[]; arm: number[]; polls: number[]; history: number[]; results: string[] }
+  { ms: number[]; arm: number[]; polls: number[]; history: number[]; parent: number[]; results: string[] }
 > = {
-  baseline: { ms: [], arm: [], polls: [], history: [], results: [] },
-  host: { ms: [], arm: [], polls: [], history: [], results: [] },
+  baseline: { ms: [], arm: [], polls: [], history: [], parent: [], results: [] },
+  host: { ms: [], arm: [], polls: [], history: [], parent: [], results: [] },
 };
+const simulatedMinutes: number[] = [];
 // Warm-up (module loading, TLS, token caches) not measured.
 await reset();
 await baselineBuild(-1);
@@ -163,12 +167,18 @@ for (let i = 0; i < N; i++) {
   for (const kind of ['baseline', 'host'] as const) {
     await reset();
     const t = performance.now();
-    const r = kind === 'baseline' ? await baselineBuild(i) : await hostBuild(i);
+    const v0 = azure.clock.now();
+    const r: { polls: number; result: string; history?: number; parentHistory?: number } =
+      kind === 'baseline' ? await baselineBuild(i) : await hostBuild(i);
+    if (kind === 'host') simulatedMinutes.push((azure.clock.now() - v0) / 60_000);
     rows[kind]!.ms.push(performance.now() - t);
     rows[kind]!.arm.push(azure.emulator.state.requests().length);
     rows[kind]!.polls.push(r.polls);
     rows[kind]!.results.push(r.result);
-    if ('history' in r) rows[kind]!.history.push(r.history as number);
+    if (r.history !== undefined && r.parentHistory !== undefined) {
+      rows[kind]!.history.push(r.history);
+      rows[kind]!.parent.push(r.parentHistory);
+    }
   }
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -180,6 +190,24 @@ for (const [kind, r] of Object.entries(rows)) {
 process.stdout.write(
   `host / baseline real time: ${(mean(rows.host!.ms) / mean(rows.baseline!.ms)).toFixed(2)}x; extra ARM requests/build on the host: ${(mean(rows.host!.arm) - mean(rows.baseline!.arm)).toFixed(1)} (the build-id tag the host run adds to the image)\n`,
 );
+const h = rows.host!;
+process.stdout.write(
+  `history events per build: ${mean(h.history).toFixed(0)} in total, ${mean(h.parent).toFixed(0)} in the parent orchestration, over ${mean(simulatedMinutes).toFixed(1)} simulated minutes (goal ≤ 150 and ≤ 60)\n`,
+);
+emit('historyEvents', {
+  total: Math.round(mean(h.history)),
+  parent: Math.round(mean(h.parent)),
+  pollingSubOrchestrations: Math.round(mean(h.history) - mean(h.parent)),
+  pollsPerBuild: mean(h.polls),
+  simulatedMinutesPerBuild: Math.round(mean(simulatedMinutes) * 10) / 10,
+});
+emit('orchestration', {
+  builds: N,
+  hostMsPerBuild: Math.round(mean(h.ms)),
+  baselineMsPerBuild: Math.round(mean(rows.baseline!.ms)),
+  armRequestsPerBuild: mean(h.arm),
+  baselineArmRequestsPerBuild: mean(rows.baseline!.arm),
+});
 await host.stop();
 await azure.stop();
 process.exit(0);

@@ -4,10 +4,12 @@
  * For each build the true run duration is drawn (seeded, reproducible) around the expected duration; every
  * strategy polls until it first observes the run finished. Figures per strategy: polls per build (each poll
  * is one ARM GET and one durable timer in history) and detection latency (seconds between the real end and
- * the poll that sees it). Baselines: a fixed 30 s interval (the floor: what a naive loop would do) and a fixed
+ * the poll that sees it). Baselines: a fixed 15 s interval (the issue's reference poller), a fixed 30 s interval (the floor: what a naive loop would do) and a fixed
  * 5 min interval (the ceiling).
  */
+
 import { nextPollDelaySeconds, type PollingPolicy } from '../src/orchestration/polling-schedule.js';
+import { emit } from './lib/report.js';
 
 /** Small deterministic PRNG (mulberry32) so runs are comparable. */
 function prng(seed: number): () => number {
@@ -38,6 +40,7 @@ const strategies: Record<string, Strategy> = {
       firstPoll: first,
       runSubState: first ? undefined : subState,
     }),
+  'fixed 15 s (baseline)': () => 15,
   'fixed 30 s (baseline)': () => 30,
   'fixed 5 min (baseline)': () => 300,
 };
@@ -102,3 +105,15 @@ for (const base of rows.slice(1)) {
     `adaptive vs ${base.name}: polls ×${(adaptive.polls / base.polls).toFixed(2)}, p95 latency ×${(adaptive.p95 / base.p95).toFixed(2)}`,
   );
 }
+const fixed15 = rows.find((r) => r.name.startsWith('fixed 15 s'))!;
+console.log(
+  `goal: adaptive ≤ 1/8 of the fixed 15 s poller's reads (${(fixed15.polls / 8).toFixed(1)}), p95 detection ≤ 60 s`,
+);
+emit('polling', {
+  adaptivePolls: Number(adaptive.polls.toFixed(1)),
+  fixed15sPolls: Number(fixed15.polls.toFixed(1)),
+  ratioToFixed15s: Number((adaptive.polls / fixed15.polls).toFixed(3)),
+  p95DetectionSeconds: Math.round(adaptive.p95),
+  fixed15sP95DetectionSeconds: Math.round(fixed15.p95),
+  builds: BUILDS,
+});

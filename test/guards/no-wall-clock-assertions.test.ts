@@ -94,6 +94,11 @@ describe('no wall-clock assertions in tests', () => {
         'const table = "builds" + (Date.now() % 100000);\nconst c = svc.container(table);\nexpect(c.list()).toContain("x");',
       ],
       ['a comment mentioning a timing', '// expect(Date.now() - t).toBeLessThan(1)\nexpect(1).toBe(1);'],
+      [
+        'parentheses inside regular expressions and strings',
+        'const t = Date.now();\nexpect(list.filter((e) => /(^|\\/)src\\/(/.test(e))).toEqual([]);\nexpect(")(").toBe(")(");\n' +
+          'for (const d of dirs) expect(d).toBe(1);',
+      ],
       ['fake timers', 'vi.useFakeTimers();\nconst t = Date.now();\nexpect(Date.now() - t).toBe(1000);'],
     ])('does not flag %s', (_name, source) => {
       expect(wallClockAssertions(source)).toEqual([]);

@@ -13,9 +13,18 @@ function expectArguments(source: string): { line: number; text: string }[] {
     let depth = 1;
     let i = m.index + m[0].length;
     while (i < source.length && depth > 0) {
-      const c = source[i];
+      const c = source[i]!;
       if (c === '(') depth++;
       else if (c === ')') depth--;
+      else if (
+        c === "'" ||
+        c === '"' ||
+        c === '`' ||
+        (c === '/' && /[(,=:[!&|?{};]\s*$/.test(source.slice(Math.max(0, i - 20), i)))
+      ) {
+        // Skip a string or regular-expression literal: parentheses inside it do not count.
+        for (i++; i < source.length && source[i] !== c; i++) if (source[i] === '\\') i++;
+      }
       i++;
     }
     out.push({
