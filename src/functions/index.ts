@@ -2,6 +2,11 @@
  * The app's entry module ("main" in package.json points at its compiled form): it imports every
  * registration explicitly, one file per trigger or durable function.
  */
+import { startAzureMonitor } from '../telemetry/azure-monitor.js';
+
+// Build telemetry to Application Insights when the app has a connection string (no-op otherwise).
+void startAzureMonitor();
+
 import './http-start-build.js';
 import './http-list-builds.js';
 import './http-get-build.js';
