@@ -6,11 +6,11 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { builderPrincipalId } from '../activities/builder-identity.js';
-import { defaultActivityDeps } from '../activities/deps.js';
+import { defaultActivityDeps, recordsOf } from '../activities/deps.js';
 import { sweepImageContributor } from '../activities/roles/janitor.js';
 import { JANITOR_TIMER } from '../orchestration/activity-names.js';
 import { buildInstanceId } from '../orchestration/contracts.js';
-import { emitJanitorTelemetry } from '../telemetry/build-telemetry.js';
+import { emitFreshness, emitJanitorTelemetry } from '../telemetry/build-telemetry.js';
 import { contextSink, createLogger } from '../telemetry/logger.js';
 import { durableClientPort } from '../triggers/durable-client-port.js';
 import { isActive } from '../triggers/orchestration-port.js';
@@ -37,6 +37,11 @@ app.timer(JANITOR_TIMER, {
         });
       }
       emitJanitorTelemetry({ outcome: report.skipped ? 'skipped' : 'clean', removed: report.removed.length });
+      await emitFreshness(
+        deps.config.definitions.map((d) => d.name),
+        (definition) => recordsOf(deps).lastSuccessful(definition),
+        new Date(),
+      );
     } catch (e) {
       logger.error(
         `janitor sweep failed; an Image Contributor grant may still be present: ${(e as Error).message}`,

@@ -220,3 +220,39 @@ export function emitJanitorTelemetry(
     // Telemetry must never fail the janitor.
   }
 }
+
+export const FRESHNESS_METRIC = 'jumpbox.definition.days_since_success';
+
+/**
+ * Days since each definition's last successful build, recorded at every janitor run, so that a "no
+ * successful build in 35 days" alert needs only a short query window (log alerts cannot look back 35
+ * days). A definition that never succeeded is recorded as -1 with `jumpbox.never_succeeded`. Never throws.
+ */
+export async function emitFreshness(
+  definitions: readonly string[],
+  lastSuccess: (
+    definition: string,
+  ) => Promise<{ readonly finishedAt?: string; readonly requestedAt: string } | undefined>,
+  now: Date,
+  targets: Pick<TelemetryTargets, 'meter'> = {},
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  try {
+    const meter = targets.meter ?? metrics.getMeter(TELEMETRY_SCOPE);
+    // A gauge (histograms drop negative values): the last value per definition.
+    const gauge = meter.createGauge(FRESHNESS_METRIC, {
+      description: "Days since the definition's last successful build (-1: never)",
+      unit: 'd',
+    });
+    for (const definition of definitions) {
+      const last = await lastSuccess(definition);
+      const at = last ? Date.parse(last.finishedAt ?? last.requestedAt) : Number.NaN;
+      const days = Number.isFinite(at) ? Math.max(0, (now.getTime() - at) / 86_400_000) : -1;
+      out[definition] = days;
+      gauge.record(days, { 'jumpbox.definition': definition, 'jumpbox.never_succeeded': days < 0 });
+    }
+  } catch {
+    // Telemetry must never fail the janitor.
+  }
+  return out;
+}

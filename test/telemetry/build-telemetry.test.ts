@@ -18,7 +18,15 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/cli/commands/simulate.js';
-import { emitBuildTelemetry, METRIC, phaseDurations } from '../../src/telemetry/build-telemetry.js';
+import {
+  emitBuildTelemetry,
+  emitFreshness,
+  emitJanitorTelemetry,
+  FRESHNESS_METRIC,
+  JANITOR_METRIC,
+  METRIC,
+  phaseDurations,
+} from '../../src/telemetry/build-telemetry.js';
 
 function providers() {
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -122,6 +130,27 @@ describe('build telemetry', () => {
         { meter: p.meterProvider.getMeter('t'), tracer: p.tracerProvider.getTracer('t') },
       ),
     ).not.toThrow();
+  });
+});
+
+describe('janitor and freshness telemetry', () => {
+  it('records days since the last success per definition (-1 never) and janitor sweeps by outcome', async () => {
+    const p = providers();
+    const meter = p.meterProvider.getMeter('t');
+    const days = await emitFreshness(
+      ['a', 'b'],
+      async (d) =>
+        d === 'a' ? { requestedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T12:00:00Z' } : undefined,
+      new Date('2026-02-06T12:00:00Z'),
+      { meter },
+    );
+    expect(days).toEqual({ a: 36, b: -1 });
+    emitJanitorTelemetry({ outcome: 'failed', removed: 0, error: 'RestError' }, { meter });
+    const batches = await p.collect();
+    const fresh = points(batches, FRESHNESS_METRIC).map((d) => [d.attributes['jumpbox.definition'], d.value]);
+    expect(Object.fromEntries(fresh)).toEqual({ a: 36, b: -1 });
+    const sweeps = points(batches, JANITOR_METRIC);
+    expect(sweeps.map((d) => d.attributes['jumpbox.janitor.outcome'])).toEqual(['failed']);
   });
 });
 
