@@ -13,6 +13,7 @@ import './http-get-build.js';
 import './http-cancel-build.js';
 import './http-list-definitions.js';
 import './http-openapi.js';
+import './http-dashboard.js';
 import './timer-monthly-rebuild.js';
 import './timer-base-image-check.js';
 import './eventgrid-base-image.js';
