@@ -15,7 +15,7 @@ import type {
 } from '@azure/arm-imagebuilder';
 import { canonicalJson, contentHash, sha256Hex } from './canonical-json.js';
 import { customizerScripts, type GeneratedScript, validationScripts } from './customizer-scripts.js';
-import { type ImageDefinition, isGallerySource, manifestOf, vnetOf } from './definition.js';
+import { gateOf, type ImageDefinition, isGallerySource, manifestOf, vnetOf } from './definition.js';
 import { manifestHash } from './tools-manifest.js';
 
 export { canonicalJson, contentHash };
@@ -188,7 +188,7 @@ function templateSource(def: ImageDefinition, exactVersion: string): ImageTempla
 function imageContent(input: TemplateBodyInput): Omit<ImageTemplate, 'distribute'> {
   const def = input.definition;
   const manifest = manifestOf(def);
-  const customize: ImageTemplateShellCustomizer[] = customizerScripts(manifest).map((s) => ({
+  const customize: ImageTemplateShellCustomizer[] = customizerScripts(manifest, gateOf(def)).map((s) => ({
     type: 'Shell',
     name: s.name,
     inline: inlineRunner(s),

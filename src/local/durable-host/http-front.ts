@@ -11,7 +11,7 @@ import { handleDurableRequest, type SimpleResponse } from './durable-rpc.js';
 import type { DurableEngine } from './engine.js';
 import { type InvocationLog, invokeRegisteredFunction, type RpcHttpResponse } from './invoke.js';
 import type { RegisteredFunction } from './registry.js';
-import { type CompiledRoute, compileRoute } from './route-template.js';
+import { type CompiledRoute, compileRoute, decodeSegment } from './route-template.js';
 
 export interface HttpFrontOptions {
   readonly port: number;
@@ -157,7 +157,7 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
         const given = req.headers['x-functions-key'] ?? url.searchParams.get('code');
         if (!keyMatches(Array.isArray(given) ? given[0] : given, o.functionKey))
           return send(res, { status: 401 });
-        const name = decodeURIComponent(admin[1]!);
+        const name = decodeSegment(admin[1]!);
         const fn = o.functions.get(name);
         if (!fn || fn.trigger === 'http') return send(res, { status: 404 });
         const body = await readBody(req);

@@ -28,6 +28,21 @@ const CONSTRAINTS: Record<string, RegExp> = {
   double: /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i,
 };
 
+/**
+ * Percent-decodes one path segment as Kestrel does: a run of escapes that is not valid UTF-8 (`%C0%AF`,
+ * `%ZZ`, a lone `%`) is kept as written instead of failing the request (ASP.NET Core's UrlDecoder leaves
+ * invalid sequences undecoded; dotnet/aspnetcore src/Shared/UrlDecoder/UrlDecoder.cs).
+ */
+export function decodeSegment(part: string): string {
+  return part.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
 function parseSegment(raw: string, template: string): Segment {
   const m = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+)(?:\([^)]*\))?)?(\?)?\}$/.exec(raw);
   if (!m) {
@@ -64,7 +79,7 @@ export function compileRoute(template: string): CompiledRoute {
         const seg = segments[i]!;
         const part = parts[i];
         if (seg.catchAll) {
-          params[seg.param!] = parts.slice(i).map(decodeURIComponent).join('/');
+          params[seg.param!] = parts.slice(i).map(decodeSegment).join('/');
           return params;
         }
         if (part === undefined) {
@@ -72,10 +87,10 @@ export function compileRoute(template: string): CompiledRoute {
           return undefined;
         }
         if (seg.literal !== undefined) {
-          if (decodeURIComponent(part).toLowerCase() !== seg.literal) return undefined;
+          if (decodeSegment(part).toLowerCase() !== seg.literal) return undefined;
           continue;
         }
-        const value = decodeURIComponent(part);
+        const value = decodeSegment(part);
         const rule = seg.constraint ? CONSTRAINTS[seg.constraint] : undefined;
         if (rule && !rule.test(value)) return undefined;
         params[seg.param!] = value;
