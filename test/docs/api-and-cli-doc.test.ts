@@ -7,7 +7,7 @@ import { openApiDocument } from '../../src/api/openapi.js';
 const page = readFileSync(new URL('../../docs/api-and-cli.md', import.meta.url), 'utf8');
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -26,7 +26,7 @@ describe('docs/api-and-cli.md', () => {
 
   it.each(routes)('documents %s in the HTTP API table', (route) => {
     // `METHOD /path` followed by the end of the code span, a query string or a space.
-    expect(page).toMatch(new RegExp(`\`${escape(route)}(\`|\\?| )`));
+    expect(page).toMatch(new RegExp(`\`${escapeRegExp(route)}(\`|\\?| )`));
   });
 
   it('lists every CLI command in the command table', () => {

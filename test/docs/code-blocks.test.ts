@@ -26,7 +26,7 @@ interface Block {
   readonly text: string;
 }
 
-export function bashBlocks(markdown: string, file: string): Block[] {
+function bashBlocks(markdown: string, file: string): Block[] {
   const out: Block[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
