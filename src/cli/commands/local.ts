@@ -21,7 +21,7 @@ export const DEFAULT_LOCAL_TIME_SCALE = 60;
 
 export class LocalUsageError extends Error {}
 
-export const LOCAL_USAGE = `usage: jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE]
+export const LOCAL_USAGE = `usage: jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE] [--app DIR]
 
 Runs the whole app on the local Durable host against emulated Azure (Azurite + the ARM emulator), prints
 ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdout and runs until Ctrl+C.
@@ -29,6 +29,7 @@ ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdou
   --port P           HTTP port of the app (default 0: any free port)
   --scenario FILE    JSON scenario the ARM emulator starts with (default: the built-in valid environment)
   --record FILE      record every ARM request and response to FILE
+  --app DIR          run an unpacked deployment package (npm run package) instead of this source tree
 
 Exit codes: 0 stopped by a signal; 1 the stand-ins failed to start or stop; 2 usage error.
 `;
