@@ -358,6 +358,18 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// Build alerts (failed build, grant left after the janitor, no success in 35 days) and the builds workbook.
+module buildMonitoring 'modules/build-monitoring.bicep' = {
+  name: '${deploymentPrefix}-build-monitoring'
+  scope: appRg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    environmentName: environmentName
+  }
+}
+
 // Every setting the app reads (src/config.ts SETTINGS) except ARM_CA_CERT_PATH, which only the local
 // stand-ins use. test/infra/app-settings.test.ts keeps this list and SETTINGS in step.
 var appSettings = {

@@ -75,6 +75,8 @@ interface FlowState {
   grantRevokedAt?: Date | undefined;
   /** Authorization refusals seen while waiting for the grant. */
   grantRefusals: number;
+  /** Image Builder status polls so far (telemetry). */
+  polls: number;
   /** Since when the build waits for the grant (shown in the status). */
   waitingSince?: Date | undefined;
 }
@@ -108,6 +110,7 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
     phaseTimestamps: {},
     durations: {},
     grantRefusals: 0,
+    polls: 0,
   };
   const now = () => df.currentUtcDateTime;
   let phaseStart = startedAt;
@@ -532,6 +535,7 @@ function* finish(
     grantSeconds,
     grantPropagationSeconds,
     grantRefusals: state.grantedAt !== undefined ? state.grantRefusals : undefined,
+    polls: state.polls,
     ...(upToDate ? { upToDate: true } : {}),
   });
   try {
@@ -626,6 +630,7 @@ function* pollUntilDone(
       outcome = (yield poll) as PollRunOutcome;
     }
     firstPoll = false;
+    state.polls += outcome.polls;
     if (outcome.status) {
       last = outcome.status;
       state.runState = last.runState;

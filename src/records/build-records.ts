@@ -11,6 +11,7 @@ import { odata, RestError, type TableClient, type TableEntityResult } from '@azu
 import { type AzureClients, getAzureClients } from '../azure/clients.js';
 import type { AppConfig } from '../config.js';
 import type { BuildPhase, BuildResult, BuildTrigger } from '../orchestration/contracts.js';
+import { emitBuildTelemetry } from '../telemetry/build-telemetry.js';
 
 /** Status of a build as stored: Queued/Running until it ends, then its result. */
 export type BuildStatus = 'Queued' | 'Running' | BuildResult;
@@ -64,6 +65,8 @@ export interface BuildRecord {
   readonly grantPropagationSeconds?: number | undefined;
   /** Authorization refusals while the grant was not yet effective. */
   readonly grantRefusals?: number | undefined;
+  /** Image Builder status polls the build made (telemetry). */
+  readonly polls?: number | undefined;
 }
 
 /** What identifies a row without a lookup. */
@@ -128,6 +131,7 @@ interface StoredEntity {
   grantSeconds?: number;
   grantPropagationSeconds?: number;
   grantRefusals?: number;
+  polls?: number;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -166,6 +170,7 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     grantSeconds: e.grantSeconds,
     grantPropagationSeconds: e.grantPropagationSeconds,
     grantRefusals: e.grantRefusals,
+    polls: e.polls,
   };
 }
 
@@ -194,7 +199,7 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
   if (patch.durationSeconds !== undefined) out.durationSeconds = patch.durationSeconds;
   if (patch.runDurationSeconds !== undefined) out.runDurationSeconds = patch.runDurationSeconds;
   if (patch.upToDate !== undefined) out.upToDate = patch.upToDate;
-  for (const k of ['grantSeconds', 'grantPropagationSeconds', 'grantRefusals'] as const) {
+  for (const k of ['grantSeconds', 'grantPropagationSeconds', 'grantRefusals', 'polls'] as const) {
     const v = patch[k];
     if (v !== undefined) out[k] = v;
   }
@@ -276,7 +281,12 @@ export class BuildRecordStore {
         } else {
           await this.table.createEntity(entity);
         }
-        return fromEntity(entity as TableEntityResult<StoredEntity>);
+        const saved = fromEntity(entity as TableEntityResult<StoredEntity>);
+        // Telemetry once per build: on the write that makes the record terminal (src/telemetry).
+        if (isTerminalStatus(saved.status) && !(current && isTerminalStatus(fromEntity(current).status))) {
+          emitBuildTelemetry(saved);
+        }
+        return saved;
       } catch (e) {
         const status = e instanceof RestError ? e.statusCode : undefined;
         if ((status === 412 || status === 409) && attempt < 5) continue;
