@@ -8,7 +8,7 @@ import { builderPrincipalId } from '../activities/builder-identity.js';
 import { defaultActivityDeps } from '../activities/deps.js';
 import { sweepImageContributor } from '../activities/roles/janitor.js';
 import { JANITOR_TIMER } from '../orchestration/activity-names.js';
-import { buildInstanceId } from '../orchestration/contracts.js';
+import { type BuildOutput, buildInstanceId } from '../orchestration/contracts.js';
 import { durableClientPort } from '../triggers/durable-client-port.js';
 import { isActive } from '../triggers/orchestration-port.js';
 
@@ -25,6 +25,10 @@ app.timer(JANITOR_TIMER, {
         return s !== undefined && isActive(s.runtimeStatus);
       },
       () => builderPrincipalId(deps),
+      async (definition) => {
+        const s = await orchestrations.status(buildInstanceId(definition));
+        return s?.runtimeStatus === 'Completed' ? (s.output as BuildOutput | undefined) : undefined;
+      },
     );
   },
 });
