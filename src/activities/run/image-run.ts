@@ -72,11 +72,21 @@ export async function startRun(
   input: RunRef,
 ): Promise<{ startedAt: string; replacedImages: string[] }> {
   const replacedImages = await clearManagedImageTargets(deps, input);
-  const poller = deps.clients.imageBuilder.virtualMachineImageTemplates.run(
-    deps.config.resourceGroups.imageBuilder,
-    input.templateName,
-  );
-  await poller.submitted();
+  const rg = deps.config.resourceGroups.imageBuilder;
+  const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
+  try {
+    const poller = ops.run(rg, input.templateName);
+    await poller.submitted();
+  } catch (e) {
+    // 409 "already has a build in progress": an earlier attempt of this step started the run and its
+    // answer was lost (timed out, connection reset, host crashed after the request). The orchestration
+    // owns the template, so that run is this build's: carry on polling it instead of failing.
+    if (statusOf(e) !== 409) throw e;
+    const t = await ops.get(rg, input.templateName);
+    if (t.lastRunStatus?.runState !== 'Running') throw e;
+    deps.log(`run of ${input.templateName} already in progress (started by an earlier attempt); polling it`);
+    return { startedAt: (t.lastRunStatus.startTime ?? new Date()).toISOString(), replacedImages };
+  }
   deps.log(`run of ${input.templateName} accepted`);
   return { startedAt: new Date().toISOString(), replacedImages };
 }
