@@ -20,6 +20,7 @@ import {
   isGallerySource,
   vnetOf,
 } from './image/definition.js';
+import { formatDefinitionProblems } from './image/definition-errors.js';
 
 export interface ConfigProblem {
   readonly setting: string;
@@ -71,6 +72,20 @@ export interface AppConfig {
   };
   /** Extra minutes after a definition's buildTimeoutInMinutes before the orchestration cancels the run. */
   readonly deadlineMarginMinutes: number;
+  /** How long after the Image Contributor grant an authorization refusal counts as "not yet effective". */
+  readonly grantPropagationTimeoutMinutes: number;
+  /** Managed images (and gallery versions) kept per definition, the current one included. */
+  readonly imageRetentionCount: number;
+  /**
+   * Resource groups (besides the destination) where the deployment gave the app the rights a gallery needs:
+   * assigning Image Contributor to the builder identity (gallery targets) and reading versions (gallery
+   * sources).
+   */
+  readonly galleryResourceGroups: readonly string[];
+  /** Container-instance subnet for isolated builds (a definition's containerInstanceSubnetId overrides). */
+  readonly containerInstanceSubnetId: string | undefined;
+  /** A download mirror the customizers use instead of the internet (then no outbound path is required). */
+  readonly downloadMirrorUrl: string | undefined;
   readonly notificationWebhookUrl: string | undefined;
   readonly azure: {
     /** Client id of a user-assigned managed identity for the app itself (optional). */
@@ -105,6 +120,11 @@ export const SETTINGS = {
   POLL_MAX_INTERVAL_SECONDS: '300',
   EXPECTED_BUILD_MINUTES: '35',
   DEADLINE_MARGIN_MINUTES: '15',
+  GRANT_PROPAGATION_TIMEOUT_MINUTES: '30',
+  IMAGE_RETENTION_COUNT: '3',
+  GALLERY_RESOURCE_GROUPS: undefined,
+  CONTAINER_INSTANCE_SUBNET_ID: undefined,
+  DOWNLOAD_MIRROR_URL: undefined,
   NOTIFICATION_WEBHOOK_URL: undefined,
   AZURE_CLIENT_ID: undefined,
   ARM_ENDPOINT: 'https://management.azure.com',
@@ -193,6 +213,16 @@ const envSchema = z.object({
   POLL_MAX_INTERVAL_SECONDS: intSetting(5, 3600),
   EXPECTED_BUILD_MINUTES: intSetting(1, 960),
   DEADLINE_MARGIN_MINUTES: intSetting(0, 240),
+  GRANT_PROPAGATION_TIMEOUT_MINUTES: intSetting(1, 240),
+  IMAGE_RETENTION_COUNT: intSetting(1, 100),
+  GALLERY_RESOURCE_GROUPS: z
+    .string()
+    .refine((v) => v.split(',').every((x) => isResourceGroupName(x.trim())), {
+      message: 'must be a comma-separated list of resource group names',
+    })
+    .optional(),
+  CONTAINER_INSTANCE_SUBNET_ID: z.string().optional(),
+  DOWNLOAD_MIRROR_URL: httpsUrl('the download mirror').optional(),
   NOTIFICATION_WEBHOOK_URL: httpsUrl('the webhook to notify').optional(),
   AZURE_CLIENT_ID: z
     .string()
@@ -307,6 +337,37 @@ export function parseConfig(env: Env): AppConfig {
     }
   }
 
+  const containerInstanceSubnet = tryParse('CONTAINER_INSTANCE_SUBNET_ID', parseSubnetId);
+  if (
+    containerInstanceSubnet &&
+    buildSubnet &&
+    vnetOf(containerInstanceSubnet.id) !== vnetOf(buildSubnet.id)
+  ) {
+    problems.push({
+      setting: 'CONTAINER_INSTANCE_SUBNET_ID',
+      message: `must be a subnet of the build subnet's virtual network (${buildSubnet.virtualNetwork}): isolated builds need both subnets in one virtual network`,
+    });
+  }
+  if (
+    containerInstanceSubnet &&
+    buildSubnet &&
+    containerInstanceSubnet.id.toLowerCase() === buildSubnet.id.toLowerCase()
+  ) {
+    problems.push({
+      setting: 'CONTAINER_INSTANCE_SUBNET_ID',
+      message:
+        'must be a separate subnet from BUILD_SUBNET_ID (delegated to Microsoft.ContainerInstance/containerGroups)',
+    });
+  }
+  const coveredGroups = new Set(
+    [
+      raw.IMAGE_DESTINATION_RESOURCE_GROUP ?? '',
+      ...(ok('GALLERY_RESOURCE_GROUPS') ? (raw.GALLERY_RESOURCE_GROUPS ?? '').split(',') : []),
+    ]
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x !== ''),
+  );
+
   let definitions: ImageDefinition[] | undefined;
   const defsRaw = raw.IMAGE_DEFINITIONS ?? JSON.stringify([{ name: DEFAULT_DEFINITION_NAME }]);
   let defsJson: unknown;
@@ -343,6 +404,24 @@ export function parseConfig(env: Env): AppConfig {
             });
           }
         }
+        // Gallery targets and sources outside the destination group need rights the deployment grants
+        // per resource group (infra parameter galleryResourceGroups): refuse what it does not cover.
+        const galleryScopes: [string, string][] = [];
+        if (d.distribute.gallery)
+          galleryScopes.push([
+            'distribute.gallery.imageDefinitionId',
+            d.distribute.gallery.imageDefinitionId,
+          ]);
+        if (isGallerySource(d.source)) galleryScopes.push(['source.galleryImageId', d.source.galleryImageId]);
+        for (const [field, id] of galleryScopes) {
+          const group = /\/resourceGroups\/([^/]+)\//i.exec(id)?.[1];
+          if (group && !coveredGroups.has(group.toLowerCase())) {
+            problems.push({
+              setting: 'IMAGE_DEFINITIONS',
+              message: `[${i}].${field} is in resource group ${group}, where the app has no rights: add ${group} to GALLERY_RESOURCE_GROUPS and to the deployment's galleryResourceGroups parameter (it grants the app the delegated Image Contributor assignment and read access there), then redeploy`,
+            });
+          }
+        }
         if (d.buildSubnetId !== undefined) {
           try {
             const sn = parseSubnetId(d.buildSubnetId);
@@ -361,9 +440,8 @@ export function parseConfig(env: Env): AppConfig {
         }
       }
     } else {
-      for (const issue of r.error.issues) {
-        const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-        problems.push({ setting: 'IMAGE_DEFINITIONS', message: `${path || '(root)'}: ${issue.message}` });
+      for (const line of formatDefinitionProblems(r.error.issues, defsJson)) {
+        problems.push({ setting: 'IMAGE_DEFINITIONS', message: line });
       }
     }
   }
@@ -404,6 +482,14 @@ export function parseConfig(env: Env): AppConfig {
       defaultExpectedMinutes: d.EXPECTED_BUILD_MINUTES,
     },
     deadlineMarginMinutes: d.DEADLINE_MARGIN_MINUTES,
+    grantPropagationTimeoutMinutes: d.GRANT_PROPAGATION_TIMEOUT_MINUTES,
+    imageRetentionCount: d.IMAGE_RETENTION_COUNT,
+    galleryResourceGroups: (d.GALLERY_RESOURCE_GROUPS ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+    containerInstanceSubnetId: containerInstanceSubnet?.id,
+    downloadMirrorUrl: d.DOWNLOAD_MIRROR_URL?.replace(/\/$/, ''),
     notificationWebhookUrl: d.NOTIFICATION_WEBHOOK_URL,
     azure: {
       managedIdentityClientId: d.AZURE_CLIENT_ID,

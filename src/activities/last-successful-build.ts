@@ -2,6 +2,7 @@
 import { statusOf } from '../azure/errors.js';
 import { parseResourceId } from '../azure/resource-id.js';
 import { type ActivityDeps, recordsOf } from './deps.js';
+import { planTemplate, type TemplateInput } from './template/deploy-template.js';
 
 export interface LastSuccessfulBuild {
   readonly buildId: string;
@@ -45,5 +46,47 @@ export async function lastSuccessfulBuild(
     sourceImageVersion: r.sourceImageVersion,
     imageId: r.imageId,
     imageExists: r.imageId ? await imageExists(deps, r.imageId) : false,
+  };
+}
+
+export interface UpToDateCheck {
+  readonly upToDate: boolean;
+  /** The template this build would use (planTemplate's name). */
+  readonly templateName: string;
+  /** The image of the last successful build when up to date. */
+  readonly imageId?: string | undefined;
+  readonly reason: string;
+}
+
+/**
+ * Read-only, before any grant: is the definition up to date (the template it would use exists unchanged,
+ * and the last successful build made an image that still exists from that template and source version)?
+ */
+export async function checkUpToDate(
+  deps: Pick<ActivityDeps, 'config' | 'clients'>,
+  input: TemplateInput,
+): Promise<UpToDateCheck> {
+  const plan = await planTemplate(deps, input);
+  if (plan.action !== 'reuse') {
+    return { upToDate: false, templateName: plan.templateName, reason: plan.reason };
+  }
+  const last = await lastSuccessfulBuild(deps, { definition: input.definition });
+  if (
+    last?.imageId &&
+    last.imageExists &&
+    last.templateName === plan.templateName &&
+    last.sourceImageVersion === input.sourceVersion
+  ) {
+    return {
+      upToDate: true,
+      templateName: plan.templateName,
+      imageId: last.imageId,
+      reason: `build ${last.buildId} made ${last.imageId} from the same template and source version`,
+    };
+  }
+  return {
+    upToDate: false,
+    templateName: plan.templateName,
+    reason: last ? 'the last successful build differs or its image is gone' : 'no successful build yet',
   };
 }

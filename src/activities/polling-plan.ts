@@ -28,5 +28,6 @@ export async function pollingPlan(
     ),
     deadlineSeconds,
     logLocation: archiveLocation(deps, input.definition, input.buildId),
+    grantPropagationTimeoutSeconds: config.grantPropagationTimeoutMinutes * 60,
   };
 }

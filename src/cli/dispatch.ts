@@ -1,19 +1,37 @@
 /**
  * The `jumpbox-builder` command dispatcher: one module per command under ./commands.
- * Usage errors: exit 2 with one readable line on stderr.
+ * `<command> --help` (or -h) prints the command's usage and exits 0; usage errors exit 2 with one
+ * readable line on stderr. Exit codes are listed in EXIT_CODES (docs/api-and-cli.md shows the same table).
  */
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isUsageError } from './usage-error.js';
 
 export interface CliCommand {
   /** One line for `--help`. */
   readonly summary: string;
+  /**
+   * Full help text for `<command> --help` (usage line, options, exit codes). When absent, the command's
+   * own run() must handle --help.
+   */
+  readonly usage?: string;
   /** Runs the command; resolves to the process exit code. */
   run(argv: readonly string[]): Promise<number>;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './usage-error.js';
+
+/** The exit codes every command uses (a command documents which of them it can return). */
+export const EXIT_CODES = {
+  ok: 0,
+  /** The build (or simulated build) ended without success: Failed, Canceled, TimedOut in Azure. */
+  failed: 1,
+  /** Usage, configuration, or HTTP errors (the problem is printed as one readable line). */
+  usage: 2,
+  /** The CLI's own --timeout expired while the build was still running. */
+  timeout: 3,
+} as const;
 
 function commandsDir(): string {
   return `${dirname(fileURLToPath(import.meta.url))}/commands`;
@@ -44,19 +62,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       lines.push(`  ${n.padEnd(10)} ${c?.summary ?? ''}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
-    return name ? 0 : 2;
+    return name ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   const command = await loadCommand(name);
   if (!command) {
     process.stderr.write(`jumpbox-builder: unknown command "${name}"; run with --help for the list\n`);
-    return 2;
+    return EXIT_CODES.usage;
+  }
+  if (command.usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+    return EXIT_CODES.ok;
   }
   try {
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (isUsageError(e)) {
       process.stderr.write(`jumpbox-builder ${name}: ${e.message}\n`);
-      return 2;
+      return EXIT_CODES.usage;
     }
     throw e;
   }

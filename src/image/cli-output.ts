@@ -2,7 +2,7 @@
  * What the `template` and `egress` commands print, as pure functions of argv and the environment (the command
  * modules only write the result and map ArgumentError to a usage error).
  */
-import { manifestOf } from './definition.js';
+import { gateOf, manifestOf } from './definition.js';
 import { egressAllowList, egressTable } from './egress.js';
 import { exampleContext, exampleTemplateInput, findDefinition, PLACEHOLDER } from './example-context.js';
 import { buildTemplateBody, templateNameFor, toArmRequestBody } from './template-body.js';
@@ -95,6 +95,6 @@ export function egressOutput(argv: readonly string[], env: Env): CommandOutput {
     else throw new ArgumentError(`unknown option ${a}; run with --help`);
   }
   const { def } = context(env, definitionName);
-  const rules = egressAllowList(manifestOf(def));
+  const rules = egressAllowList(manifestOf(def), { scan: gateOf(def).enabled });
   return { stdout: json ? `${JSON.stringify(rules, null, 2)}\n` : `${egressTable(rules)}\n`, stderr: '' };
 }

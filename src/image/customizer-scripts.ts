@@ -10,6 +10,12 @@
  *   JUMPBOX_SSHD_CONFIG_DIR    where the sshd drop-in is written (default /etc/ssh/sshd_config.d)
  */
 import {
+  DEFAULT_GATE,
+  gatingSeverities,
+  trivyIgnoreYaml,
+  type VulnerabilityGate,
+} from '../supply-chain/gate.js';
+import {
   type DownloadTool,
   enabledDownloads,
   expand,
@@ -105,29 +111,12 @@ function downloadCall(t: DownloadTool): string {
   return `fetch_verified ${args.map(shq).join(' ')}\nstage_binary ${[t.id, artifact, t.archive, expand(t.member, t.version), t.binary].map(shq).join(' ')}`;
 }
 
-/** Downloads and verifies every artifact; installs only when all verified. */
-export function installToolsScript(manifest: ToolsManifest): string {
-  const downloads = enabledDownloads(manifest);
-  const cli = manifest.azureCli;
-  const ext = manifest.aksPreview;
-  const binaries = downloads.map((d) => shq(d.binary)).join(' ');
-  const record = [
-    ...(cli.enabled ? [`${cli.id}=${cli.version}`] : []),
-    ...(cli.enabled && ext.enabled && ext.version ? [`${ext.id}=${ext.version}`] : []),
-    ...downloads.map((d) => `${d.id}=${d.version}`),
-  ].join('\n');
-  return `${banner('install-tools', manifest)}
-${HEADER_COMMON}
-readonly PREFIX="\${JUMPBOX_INSTALL_PREFIX:-/usr/local}"
-readonly BASE_URL="\${JUMPBOX_DOWNLOAD_BASE_URL:-}"
-${logFunctions('jumpbox-install')}
-${APT_FUNCTION}
-
-for cmd in curl sha256sum tar unzip gpg gpgv awk install; do
-  command -v "$cmd" >/dev/null 2>&1 || die "required command '$cmd' is missing"
-done
-
-WORK="$(mktemp -d)"
+/**
+ * The shell functions that download and verify artifacts (shared by the install and scan scripts):
+ * a private work directory, https only, signature → checksum file → pinned hash, then staging.
+ * `fetch_verified` records the verified SHA-256 in $WORK/dl/<id>/sha256 (it goes into tools.lock).
+ */
+const VERIFIED_DOWNLOADS = `WORK="$(mktemp -d)"
 readonly WORK
 trap 'rm -rf -- "$WORK"' EXIT
 mkdir -p "$WORK/stage"
@@ -210,6 +199,7 @@ fetch_verified() {
     require_sha256 "$dir/$artifact" "$(checksum_from_file "$dir/checksums" "$artifact")" "$id (checksum file)"
   fi
   if [[ -n "$pinned" ]]; then require_sha256 "$dir/$artifact" "$pinned" "$id (pinned)"; fi
+  sha256_of "$dir/$artifact" > "$dir/sha256"
 }
 
 # id artifact archive member binary — extracts into the staging area (nothing is installed yet).
@@ -222,8 +212,49 @@ stage_binary() {
     *) die "$1: unknown archive type $3" ;;
   esac
   [[ -s "$out" ]] || die "$1: extracted binary is empty"
-}
+}`;
 
+/** Downloads and verifies every artifact; installs only when all verified. */
+export function installToolsScript(manifest: ToolsManifest): string {
+  const downloads = enabledDownloads(manifest);
+  const cli = manifest.azureCli;
+  const ext = manifest.aksPreview;
+  const binaries = downloads.map((d) => shq(d.binary)).join(' ');
+  const record = [
+    ...(cli.enabled ? [`${cli.id}=${cli.version}`] : []),
+    ...(cli.enabled && ext.enabled && ext.version ? [`${ext.id}=${ext.version}`] : []),
+    ...downloads.map((d) => `${d.id}=${d.version}`),
+  ].join('\n');
+  const lockLine = (fields: string[]) => `  printf '%s\\t%s\\t%s\\t%s\\n' ${fields.join(' ')}`;
+  const lockLines = [
+    ...(cli.enabled
+      ? [
+          `  if [[ "$SKIP_APT" != "true" ]]; then`,
+          `  ${lockLine([shq(cli.id), shq(cli.version), "'-'", shq(`apt:${cli.repository.url}`)])}`,
+          '  fi',
+        ]
+      : []),
+    ...downloads.map((d) =>
+      lockLine([
+        shq(d.id),
+        shq(d.version),
+        `"$(cat "$WORK/dl/${d.id}/sha256")"`,
+        shq(expand(d.url, d.version)),
+      ]),
+    ),
+  ];
+  return `${banner('install-tools', manifest)}
+${HEADER_COMMON}
+readonly PREFIX="\${JUMPBOX_INSTALL_PREFIX:-/usr/local}"
+readonly BASE_URL="\${JUMPBOX_DOWNLOAD_BASE_URL:-}"
+${logFunctions('jumpbox-install')}
+${APT_FUNCTION}
+
+for cmd in curl sha256sum tar unzip gpg gpgv awk install; do
+  command -v "$cmd" >/dev/null 2>&1 || die "required command '$cmd' is missing"
+done
+
+${VERIFIED_DOWNLOADS}
 log "phase 1/2: download and verify (nothing is installed in this phase)"
 ${cli.enabled ? `if [[ "$SKIP_APT" != "true" ]]; then\n  fetch ${shq(cli.repository.keyUrl)} "$WORK/microsoft.asc"\n  require_sha256 "$WORK/microsoft.asc" ${shq(cli.repository.keySha256)} 'azure-cli repository key'\nfi` : 'log "Azure CLI disabled in the manifest (JUMPBOX_SKIP_APT=$SKIP_APT changes nothing here)"'}
 ${downloads.map(downloadCall).join('\n')}
@@ -253,7 +284,83 @@ done
 cat > "$PREFIX/share/jumpbox/tools.txt" <<'TOOLS'
 ${record}
 TOOLS
+# id, version, verified SHA-256 of the artifact, source (read back by the scan into the provenance record).
+{
+${lockLines.join('\n')}
+} > "$PREFIX/share/jumpbox/tools.lock"
 log "done"
+`;
+}
+
+/** Markers around an artifact in customization.log (see src/supply-chain/artifacts.ts). */
+export const ARTIFACT_BEGIN = 'JUMPBOX-ARTIFACT-BEGIN';
+export const ARTIFACT_END = 'JUMPBOX-ARTIFACT-END';
+
+/**
+ * The last customizer: fetches and verifies the pinned scanner into a temporary directory, writes the image's
+ * CycloneDX SBOM and a full vulnerability report, prints both (and tools.lock) between markers on stdout —
+ * Packer copies stdout into customization.log, which the app archives — and then applies the gate: findings
+ * at or above `failOn` with a fix available, minus unexpired allowlist entries, fail the build.
+ * Sandbox overrides as for the install script, plus JUMPBOX_SCAN_ROOT (default /).
+ */
+export function scanScript(manifest: ToolsManifest, gate: VulnerabilityGate = DEFAULT_GATE): string {
+  const t = manifest.scanner.tool;
+  const severities = gatingSeverities(gate.failOn).join(',');
+  return `${banner('scan', manifest)}
+set -euo pipefail
+umask 022
+readonly PREFIX="\${JUMPBOX_INSTALL_PREFIX:-/usr/local}"
+readonly BASE_URL="\${JUMPBOX_DOWNLOAD_BASE_URL:-}"
+readonly SCAN_ROOT="\${JUMPBOX_SCAN_ROOT:-/}"
+readonly FAIL_ON=${shq(severities)}
+${logFunctions('jumpbox-scan')}
+
+for cmd in curl sha256sum tar unzip gpg gpgv awk gzip base64; do
+  command -v "$cmd" >/dev/null 2>&1 || die "required command '$cmd' is missing"
+done
+
+${VERIFIED_DOWNLOADS}
+
+# Prints a file between markers on stdout: Packer copies it into customization.log, which the app archives.
+emit_artifact() {
+  local sum
+  sum="$(sha256_of "$2")"
+  printf '%s %s sha256=%s encoding=gzip+base64\\n' ${shq(ARTIFACT_BEGIN)} "$1" "$sum"
+  gzip -9 -n -c -- "$2" | base64 -w 76
+  printf '%s %s\\n' ${shq(ARTIFACT_END)} "$1"
+}
+
+log "scanner ${t.id} ${t.version}: download and verify (it is not installed into the image)"
+${downloadCall(t)}
+chmod 0755 "$WORK/stage/${t.binary}"
+readonly SCANNER="$WORK/stage/${t.binary}"
+cat > "$WORK/allowlist.yaml" <<'ALLOWLIST'
+${trivyIgnoreYaml(gate).trimEnd()}
+ALLOWLIST
+export TRIVY_CACHE_DIR="$WORK/cache" TRIVY_NO_PROGRESS=true TRIVY_DISABLE_VEX_NOTICE=true
+
+log "SBOM of $SCAN_ROOT (CycloneDX): OS packages and the installed binaries"
+"$SCANNER" rootfs --format cyclonedx --output "$WORK/sbom.cdx.json" \\
+  --skip-dirs "$WORK" --skip-dirs /proc --skip-dirs /sys --skip-dirs /dev "$SCAN_ROOT" \\
+  || die "SBOM generation failed"
+log "vulnerability report (every severity)"
+"$SCANNER" sbom --format json --output "$WORK/vulnerabilities.json" "$WORK/sbom.cdx.json" \\
+  || die "vulnerability scan failed"
+log "gate: $FAIL_ON findings with a fix available, minus unexpired allowlist entries"
+gate=0
+"$SCANNER" sbom --skip-db-update --format table --severity "$FAIL_ON" --ignore-unfixed \\
+  --ignorefile "$WORK/allowlist.yaml" --exit-code 3 "$WORK/sbom.cdx.json" || gate=$?
+
+emit_artifact sbom "$WORK/sbom.cdx.json"
+emit_artifact vulnerabilities "$WORK/vulnerabilities.json"
+if [[ -f "$PREFIX/share/jumpbox/tools.lock" ]]; then
+  emit_artifact tools "$PREFIX/share/jumpbox/tools.lock"
+fi
+case "$gate" in
+  0) log "gate passed" ;;
+  3) die "vulnerability gate failed: $FAIL_ON findings with a fix available (listed above)" ;;
+  *) die "the scanner failed (exit $gate)" ;;
+esac
 `;
 }
 
@@ -322,13 +429,22 @@ export interface GeneratedScript {
 }
 
 /** The customizer scripts in execution order. */
-export function customizerScripts(manifest: ToolsManifest): GeneratedScript[] {
+export function customizerScripts(
+  manifest: ToolsManifest,
+  gate: VulnerabilityGate = DEFAULT_GATE,
+): GeneratedScript[] {
   return [
     { name: 'jumpbox-harden-os', content: hardenOsScript(manifest) },
     { name: 'jumpbox-install-tools', content: installToolsScript(manifest) },
     { name: 'jumpbox-cleanup', content: cleanupScript(manifest) },
+    ...(gate.enabled && manifest.scanner.tool.enabled
+      ? [{ name: SCAN_SCRIPT_NAME, content: scanScript(manifest, gate) }]
+      : []),
   ];
 }
+
+/** Name of the scan customizer (the emulator and the artifact extraction look for it). */
+export const SCAN_SCRIPT_NAME = 'jumpbox-scan';
 
 export function validationScripts(manifest: ToolsManifest): GeneratedScript[] {
   return [{ name: 'jumpbox-validate', content: validateScript(manifest) }];

@@ -4,7 +4,32 @@
  * invalid definitions fail config validation with the field path and the reason.
  */
 import { z } from 'zod';
-import { ManifestError, resolveManifest, type ToolsManifest, toolOverrideSchema } from './tools-manifest.js';
+import { DEFAULT_GATE, type VulnerabilityGate, vulnerabilityGateSchema } from '../supply-chain/gate.js';
+import { formatDefinitionProblems } from './definition-errors.js';
+import {
+  addedToolSchema,
+  ManifestError,
+  resolveManifest,
+  type ToolEntry,
+  type ToolsManifest,
+  toolOverrideSchema,
+} from './tools-manifest.js';
+
+/**
+ * `tools.<id>`: an override of a built-in tool, or — with `url` — a tool the definition adds. Dispatching on
+ * `url` keeps the errors about the fields of the kind the user meant.
+ */
+const toolEntrySchema = z
+  .custom<ToolEntry>(() => true)
+  .transform((v, ctx): ToolEntry => {
+    const added = typeof v === 'object' && v !== null && !Array.isArray(v) && 'url' in v;
+    const r = (added ? addedToolSchema : toolOverrideSchema).safeParse(v);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) {
+      ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    }
+    return z.NEVER;
+  });
 
 export const DEFAULT_DEFINITION_NAME = 'aks-jumpbox';
 
@@ -216,8 +241,10 @@ export const imageDefinitionSchema = z
     containerInstanceSubnetId: subnetId.optional(),
     /** Size of the AIB proxy VM (not with containerInstanceSubnetId). */
     proxyVmSize: vmSize.optional(),
-    /** Per-tool overrides of the default tools manifest, keyed by tool id. */
-    tools: z.record(z.string(), toolOverrideSchema).default({}),
+    /** Per-tool overrides of the default tools manifest, keyed by tool id; a new id with `url` adds a tool. */
+    tools: z.record(z.string(), toolEntrySchema).default({}),
+    /** The post-customization scan: severity that fails the build, and an allowlist whose entries expire. */
+    vulnerabilityGate: vulnerabilityGateSchema.default(DEFAULT_GATE),
     distribute: distributeSchema.default({ managedImage: true }),
     tags: tagsSchema.default({}),
   })
@@ -275,6 +302,11 @@ export function vnetOf(subnetResourceId: string): string {
   return subnetResourceId.replace(/\/subnets\/[^/]+$/i, '').toLowerCase();
 }
 
+/** The vulnerability gate of a (validated) definition. */
+export function gateOf(definition: ImageDefinition): VulnerabilityGate {
+  return definition.vulnerabilityGate ?? DEFAULT_GATE;
+}
+
 /** The effective tools manifest of a (validated) definition. */
 export function manifestOf(definition: ImageDefinition): ToolsManifest {
   return resolveManifest(definition.tools);
@@ -284,12 +316,5 @@ export function manifestOf(definition: ImageDefinition): ToolsManifest {
 export function parseImageDefinition(input: unknown): ImageDefinition {
   const r = imageDefinitionSchema.safeParse(input);
   if (r.success) return r.data;
-  throw new Error(
-    `invalid image definition: ${r.error.issues
-      .map(
-        (i) =>
-          `${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') || '(root)'}: ${i.message}`,
-      )
-      .join('; ')}`,
-  );
+  throw new Error(`invalid image definition: ${formatDefinitionProblems(r.error.issues, input).join('; ')}`);
 }

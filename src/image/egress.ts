@@ -4,7 +4,13 @@
  * tool downloads generated from the manifest (artifact, checksum file, signature, signing key, and the hosts
  * those URLs redirect to).
  */
-import { enabledDownloads, expand, GITHUB_RELEASE_ASSET_HOST, type ToolsManifest } from './tools-manifest.js';
+import {
+  type DownloadTool,
+  enabledDownloads,
+  expand,
+  GITHUB_RELEASE_ASSET_HOST,
+  type ToolsManifest,
+} from './tools-manifest.js';
 
 export type EgressGroup = 'aib-service' | 'package-repository' | 'tool-download';
 
@@ -76,8 +82,29 @@ function add(rules: Map<string, EgressRule>, rule: EgressRule): void {
 
 /** The hosts the install script itself contacts (tool downloads), each with the reasons. */
 export function downloadRules(manifest: ToolsManifest): EgressRule[] {
+  return toolRules(enabledDownloads(manifest));
+}
+
+/** The hosts of the scan step: the scanner's download and its vulnerability database (none when disabled). */
+export function scannerRules(manifest: ToolsManifest, scan = true): EgressRule[] {
+  const s = manifest.scanner;
+  if (!scan || !s.tool.enabled) return [];
+  const rules = toolRules([s.tool]);
+  for (const fqdn of s.dbHosts) {
+    rules.push({
+      fqdn,
+      port: 443,
+      protocol: 'HTTPS',
+      group: 'tool-download',
+      why: `${s.tool.id} vulnerability database`,
+    });
+  }
+  return rules;
+}
+
+function toolRules(tools: readonly DownloadTool[]): EgressRule[] {
   const rules = new Map<string, EgressRule>();
-  for (const tool of enabledDownloads(manifest)) {
+  for (const tool of tools) {
     const urls: Array<[string, string]> = [
       [expand(tool.url, tool.version), `${tool.displayName} ${tool.version}`],
     ];
@@ -159,9 +186,15 @@ const GROUP_ORDER: Record<EgressGroup, number> = {
 };
 
 /** The complete allow-list for a manifest, sorted by group, host, port. */
-export function egressAllowList(manifest: ToolsManifest): EgressRule[] {
+export function egressAllowList(manifest: ToolsManifest, options: { scan?: boolean } = {}): EgressRule[] {
   const rules = new Map<string, EgressRule>();
-  for (const r of [...AIB_RULES, ...repositoryRules(manifest), ...downloadRules(manifest)]) add(rules, r);
+  for (const r of [
+    ...AIB_RULES,
+    ...repositoryRules(manifest),
+    ...downloadRules(manifest),
+    ...scannerRules(manifest, options.scan ?? true),
+  ])
+    add(rules, r);
   return [...rules.values()].sort(
     (a, b) => GROUP_ORDER[a.group] - GROUP_ORDER[b.group] || a.fqdn.localeCompare(b.fqdn) || a.port - b.port,
   );

@@ -34,8 +34,12 @@ export function exampleContext(env: Record<string, string | undefined>): Example
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     const notes = ['app settings are incomplete or invalid: ids below are PLACEHOLDERS'];
-    const defsProblem = e.problems.find((p) => p.setting === 'IMAGE_DEFINITIONS');
-    if (defsProblem) throw new Error(`IMAGE_DEFINITIONS: ${defsProblem.message}`);
+    const defsProblems = e.problems.filter((p) => p.setting === 'IMAGE_DEFINITIONS');
+    if (defsProblems.length > 0) {
+      throw new Error(
+        `IMAGE_DEFINITIONS has ${defsProblems.length} problem(s):\n${defsProblems.map((p) => `  ${p.message}`).join('\n')}`,
+      );
+    }
     const raw = env.IMAGE_DEFINITIONS?.trim();
     const definitions = imageDefinitionsSchema.parse(
       raw ? JSON.parse(raw) : [{ name: DEFAULT_DEFINITION_NAME }],

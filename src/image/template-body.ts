@@ -15,7 +15,7 @@ import type {
 } from '@azure/arm-imagebuilder';
 import { canonicalJson, contentHash, sha256Hex } from './canonical-json.js';
 import { customizerScripts, type GeneratedScript, validationScripts } from './customizer-scripts.js';
-import { type ImageDefinition, isGallerySource, manifestOf, vnetOf } from './definition.js';
+import { gateOf, type ImageDefinition, isGallerySource, manifestOf, vnetOf } from './definition.js';
 import { manifestHash } from './tools-manifest.js';
 
 export { canonicalJson, contentHash };
@@ -34,6 +34,28 @@ export interface TemplateBodyInput {
   /** Name of the resource group receiving the managed image. */
   readonly destinationResourceGroup: string;
   readonly subscriptionId: string;
+  /**
+   * Name of this build's managed image (`<definition>-<UTC yyyyMMdd>-<n>`, a new one per build so that the
+   * current image is never overwritten). Omitted: the content-named image (`managedImageNameFor`), which is
+   * also what the template name is computed from, so one template serves every build of the same content.
+   */
+  readonly managedImageName?: string | undefined;
+}
+
+/** A per-build managed image name: `<definition>-<yyyyMMdd>-<n>` (n from 1). */
+export function datedImageName(definition: string, yyyymmdd: string, n: number): string {
+  return `${definition}-${yyyymmdd}-${n}`;
+}
+
+/** The (date, n) of a per-build image name of the definition, or undefined for any other name. */
+export function parseDatedImageName(
+  definition: string,
+  name: string,
+): { date: string; n: number } | undefined {
+  const prefix = `${definition.toLowerCase()}-`;
+  if (!name.toLowerCase().startsWith(prefix)) return undefined;
+  const m = /^(\d{8})-(\d{1,6})$/.exec(name.slice(prefix.length));
+  return m ? { date: m[1]!, n: Number(m[2]) } : undefined;
 }
 
 export class TemplateBodyError extends Error {}
@@ -166,7 +188,7 @@ function templateSource(def: ImageDefinition, exactVersion: string): ImageTempla
 function imageContent(input: TemplateBodyInput): Omit<ImageTemplate, 'distribute'> {
   const def = input.definition;
   const manifest = manifestOf(def);
-  const customize: ImageTemplateShellCustomizer[] = customizerScripts(manifest).map((s) => ({
+  const customize: ImageTemplateShellCustomizer[] = customizerScripts(manifest, gateOf(def)).map((s) => ({
     type: 'Shell',
     name: s.name,
     inline: inlineRunner(s),
@@ -218,7 +240,7 @@ export function buildTemplateBody(input: TemplateBodyInput): ImageTemplate {
     distribute.push({
       type: 'ManagedImage',
       runOutputName: `${input.definition.name}-managed`,
-      imageId: `/subscriptions/${input.subscriptionId}/resourceGroups/${input.destinationResourceGroup}/providers/Microsoft.Compute/images/${managedImageNameFor(input)}`,
+      imageId: `/subscriptions/${input.subscriptionId}/resourceGroups/${input.destinationResourceGroup}/providers/Microsoft.Compute/images/${input.managedImageName ?? managedImageNameFor(input)}`,
       location: input.location,
       artifactTags: tags,
     });

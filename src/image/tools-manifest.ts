@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { contentHash } from './canonical-json.js';
+import TOOL_PINS_JSON from './tool-pins.json' with { type: 'json' };
 
 const SEMVER = /^\d+\.\d+\.\d+$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -59,6 +60,43 @@ const signatureSchema = z
   })
   .strict();
 
+/**
+ * Where `tools check` learns about new releases. `track` keeps a tool on one release line: a major
+ * ("3" for Helm 3) or a major.minor ("1.34" for kubectl, which follows the clusters' Kubernetes minor).
+ */
+export const releaseFeedSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('github'),
+      repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "owner/name"'),
+      track: z
+        .string()
+        .regex(/^\d+(\.\d+)?$/)
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('hashicorp'),
+      product: z.string().regex(/^[a-z][a-z0-9-]*$/),
+      track: z
+        .string()
+        .regex(/^\d+(\.\d+)?$/)
+        .optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('kubernetes') }).strict(),
+  z
+    .object({
+      type: z.literal('apt'),
+      /** A Packages index (e.g. the Microsoft azure-cli repository for one distribution). */
+      url: httpsTemplate,
+      package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/),
+    })
+    .strict(),
+]);
+export type ReleaseFeed = z.infer<typeof releaseFeedSchema>;
+
 export const downloadToolSchema = z
   .object({
     kind: z.literal('download'),
@@ -81,6 +119,8 @@ export const downloadToolSchema = z
       .strict(),
     /** Prints the version; the first x.y.z in its output must equal `version`. */
     versionCommand: versionCommand,
+    /** Upstream release feed for `tools check` / `tools bump` (none: the tool is reported as unchecked). */
+    feed: releaseFeedSchema.optional(),
     note: z.string().optional(),
   })
   .strict()
@@ -123,6 +163,7 @@ export const azureCliSchema = z
       })
       .strict(),
     versionCommand: versionCommand,
+    feed: releaseFeedSchema.optional(),
   })
   .strict();
 
@@ -150,15 +191,28 @@ export const azExtensionSchema = z
     }
   });
 
+/**
+ * The scanner the build VM runs after customization (downloaded and verified like any tool, into a
+ * temporary directory: it is not left in the image). `dbHosts` are the hosts its vulnerability database
+ * comes from (they join the egress allow-list).
+ */
+export const scannerSchema = z
+  .object({
+    tool: downloadToolSchema,
+    dbHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/)).min(1),
+  })
+  .strict();
+
 export const toolsManifestSchema = z
   .object({
     azureCli: azureCliSchema,
     aksPreview: azExtensionSchema,
     downloads: z.array(downloadToolSchema).min(1),
+    scanner: scannerSchema,
   })
   .strict()
   .superRefine((m, ctx) => {
-    const seen = new Set<string>([m.azureCli.id, m.aksPreview.id]);
+    const seen = new Set<string>([m.azureCli.id, m.aksPreview.id, m.scanner.tool.id]);
     m.downloads.forEach((t, i) => {
       if (seen.has(t.id))
         ctx.addIssue({
@@ -174,6 +228,37 @@ export type DownloadTool = z.infer<typeof downloadToolSchema>;
 export type AzureCliTool = z.infer<typeof azureCliSchema>;
 export type AzExtensionTool = z.infer<typeof azExtensionSchema>;
 export type ToolsManifest = z.infer<typeof toolsManifestSchema>;
+export type Scanner = z.infer<typeof scannerSchema>;
+
+/** One pin of `tool-pins.json` (the file `tools bump` rewrites). */
+export interface ToolPin {
+  readonly version: string;
+  readonly versionSource: string;
+  readonly sha256?: string | undefined;
+  readonly sha256Source?: string | undefined;
+}
+
+export interface ToolPins {
+  /** The Kubernetes minor kubectl follows (the clusters' version; default the newest AKS-supported minor). */
+  readonly kubernetesMinor: string;
+  readonly tools: Readonly<Record<string, ToolPin>>;
+}
+
+export const TOOL_PINS: ToolPins = TOOL_PINS_JSON as ToolPins;
+
+function pinOf(id: string): ToolPin {
+  const p = TOOL_PINS.tools[id];
+  if (!p) throw new Error(`tool-pins.json has no pin for ${id}`);
+  return p;
+}
+
+/** The published hash pinned for a tool's version in tool-pins.json, as `verify.pinned`, if there is one. */
+function pinnedHash(id: string): { pinned?: { version: string; sha256: string; source: string } } {
+  const p = pinOf(id);
+  return p.sha256
+    ? { pinned: { version: p.version, sha256: p.sha256, source: p.sha256Source ?? 'tool-pins.json' } }
+    : {};
+}
 
 /** GitHub release downloads answer 302 to this host (GitHub moved release assets there in 2025). */
 export const GITHUB_RELEASE_ASSET_HOST = 'release-assets.githubusercontent.com';
@@ -186,15 +271,14 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The default manifest (frozen). Every pinned value carries its source. */
+/** The default manifest (frozen). Versions and published hashes come from tool-pins.json; every value cites its source. */
 export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
   azureCli: {
     kind: 'apt',
     id: 'azure-cli',
     displayName: 'Azure CLI',
     enabled: true,
-    // 2.67.0: release confirmed in Azure/azure-cli#29656 (release notes of azure-cli-2.67.0).
-    version: '2.67.0',
+    version: pinOf('azure-cli').version,
     package: 'azure-cli',
     repository: {
       url: 'https://packages.microsoft.com/repos/azure-cli/',
@@ -205,6 +289,12 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       keySource: 'https://azure.github.io/dalec/examples/repos/msft-ubuntu.yml (digest of microsoft.asc)',
     },
     versionCommand: 'az version --query \'"azure-cli"\' --output tsv',
+    // apt verifies the signed index; the feed is the same repository's Packages index (noble).
+    feed: {
+      type: 'apt',
+      url: 'https://packages.microsoft.com/repos/azure-cli/dists/noble/main/binary-amd64/Packages',
+      package: 'azure-cli',
+    },
   },
   aksPreview: {
     kind: 'az-extension',
@@ -219,25 +309,25 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       id: 'kubectl',
       displayName: 'kubectl',
       enabled: true,
-      // v1.33.8 release referenced in githubixx/ansible-role-kubectl#44 (2026-02); dl.k8s.io is the
-      // upstream download host (cdn.dl.k8s.io was retired, same thread).
-      version: '1.33.8',
+      version: pinOf('kubectl').version,
+      // dl.k8s.io is the upstream download host (cdn.dl.k8s.io was retired).
       url: 'https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl',
       archive: 'none',
       member: 'kubectl',
       binary: 'kubectl',
       verify: {
-        // No published hash found with search: the upstream's per-binary checksum file is used.
+        // The upstream's per-binary checksum file, fetched at build time.
         checksumFile: { url: 'https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl.sha256' },
       },
       versionCommand: 'kubectl version --client',
+      feed: { type: 'kubernetes' },
     },
     {
       kind: 'download',
       id: 'kubelogin',
       displayName: 'kubelogin (Azure)',
       enabled: true,
-      version: '0.2.14',
+      version: pinOf('kubelogin').version,
       url: 'https://github.com/Azure/kubelogin/releases/download/v{version}/kubelogin-linux-amd64.zip',
       archive: 'zip',
       member: 'bin/linux_amd64/kubelogin',
@@ -249,36 +339,32 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
         },
       },
       versionCommand: 'kubelogin --version',
+      feed: { type: 'github', repo: 'Azure/kubelogin' },
     },
     {
       kind: 'download',
       id: 'helm',
       displayName: 'Helm',
       enabled: true,
-      version: '3.21.1',
+      version: pinOf('helm').version,
       url: 'https://get.helm.sh/helm-v{version}-linux-amd64.tar.gz',
       archive: 'tar.gz',
       member: 'linux-amd64/helm',
       binary: 'helm',
       verify: {
-        pinned: {
-          version: '3.21.1',
-          // Helm v3.21.1 release notes, "Installation and Upgrading" (Linux amd64 checksum), as quoted in
-          // rlex/helm-charts#188.
-          sha256: 'a349c62d6ab2d5d11f044fc0d3afa6deed7d27cc7d5c351f536b169d9fc2cc1a',
-          source: 'Helm v3.21.1 release notes (quoted in github.com/rlex/helm-charts/pull/188)',
-        },
+        ...pinnedHash('helm'),
         checksumFile: { url: 'https://get.helm.sh/helm-v{version}-linux-amd64.tar.gz.sha256sum' },
       },
       versionCommand: 'helm version --short',
+      // Helm 4 changes the CLI: the image stays on the Helm 3 line until it is moved on purpose.
+      feed: { type: 'github', repo: 'helm/helm', track: '3' },
     },
     {
       kind: 'download',
       id: 'flux',
       displayName: 'Flux CLI',
       enabled: true,
-      // v2.7.5: fluxcd/terraform-provider-flux#794 ("Update Flux to v2.7.5").
-      version: '2.7.5',
+      version: pinOf('flux').version,
       url: 'https://github.com/fluxcd/flux2/releases/download/v{version}/flux_{version}_linux_amd64.tar.gz',
       archive: 'tar.gz',
       member: 'flux',
@@ -289,43 +375,40 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
         },
       },
       versionCommand: 'flux version --client',
+      feed: { type: 'github', repo: 'fluxcd/flux2' },
     },
     {
       kind: 'download',
       id: 'azwi',
       displayName: 'Azure AD Workload Identity CLI (azwi)',
       enabled: true,
-      version: '1.5.1',
+      version: pinOf('azwi').version,
       url: 'https://github.com/Azure/azure-workload-identity/releases/download/v{version}/azwi-v{version}-linux-amd64.tar.gz',
       archive: 'tar.gz',
       member: 'azwi',
       binary: 'azwi',
       verify: {
-        // No published hash found with search. The checksum file name could not be confirmed either: if it is
-        // absent the download fails and the build stops (fail-closed) — pin the hash from the release page then.
+        // The checksum file name could not be confirmed: if it is absent the download fails and the build
+        // stops (fail-closed) — pin the hash from the release page then.
         checksumFile: {
           url: 'https://github.com/Azure/azure-workload-identity/releases/download/v{version}/sha256sums.txt',
         },
       },
       versionCommand: 'azwi version',
+      feed: { type: 'github', repo: 'Azure/azure-workload-identity' },
     },
     {
       kind: 'download',
       id: 'terraform',
       displayName: 'Terraform',
       enabled: true,
-      version: '1.13.4',
+      version: pinOf('terraform').version,
       url: 'https://releases.hashicorp.com/terraform/{version}/terraform_{version}_linux_amd64.zip',
       archive: 'zip',
       member: 'terraform',
       binary: 'terraform',
       verify: {
-        pinned: {
-          version: '1.13.4',
-          // HashiCorp's own Homebrew tap formula for terraform 1.13.4 (linux amd64).
-          sha256: '98aa516201e948306698efd9954ab4cc0d1227c2578ba56245898b5f679e590b',
-          source: 'HashiCorp homebrew tap, Formula terraform 1.13.4 (linux_amd64 sha256)',
-        },
+        ...pinnedHash('terraform'),
         checksumFile: {
           url: 'https://releases.hashicorp.com/terraform/{version}/terraform_{version}_SHA256SUMS',
         },
@@ -338,6 +421,7 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
         },
       },
       versionCommand: 'terraform version',
+      feed: { type: 'hashicorp', product: 'terraform' },
     },
     {
       kind: 'download',
@@ -345,20 +429,44 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       displayName: 'Open Service Mesh CLI',
       enabled: false,
       note: 'Open Service Mesh is archived upstream; kept optional and off by default.',
-      version: '1.2.4',
+      version: pinOf('osm').version,
       url: 'https://github.com/openservicemesh/osm/releases/download/v{version}/osm-v{version}-linux-amd64.tar.gz',
       archive: 'tar.gz',
       member: 'linux-amd64/osm',
       binary: 'osm',
       verify: {
-        // Checksum file name not confirmed with search (fail-closed if absent; see azwi).
+        // Checksum file name not confirmed (fail-closed if absent; see azwi).
         checksumFile: {
           url: 'https://github.com/openservicemesh/osm/releases/download/v{version}/sha256sums.txt',
         },
       },
       versionCommand: 'osm version',
+      feed: { type: 'github', repo: 'openservicemesh/osm' },
     },
   ],
+  scanner: {
+    tool: {
+      kind: 'download',
+      id: 'trivy',
+      displayName: 'Trivy (vulnerability scanner and SBOM generator; not left in the image)',
+      enabled: true,
+      version: pinOf('trivy').version,
+      url: 'https://github.com/aquasecurity/trivy/releases/download/v{version}/trivy_{version}_Linux-64bit.tar.gz',
+      archive: 'tar.gz',
+      member: 'trivy',
+      binary: 'trivy',
+      verify: {
+        checksumFile: {
+          url: 'https://github.com/aquasecurity/trivy/releases/download/v{version}/trivy_{version}_checksums.txt',
+        },
+      },
+      versionCommand: 'trivy --version',
+      feed: { type: 'github', repo: 'aquasecurity/trivy' },
+    },
+    // Trivy's default database repositories (mirror.gcr.io first, ghcr.io as fallback; ghcr.io serves blobs
+    // from pkg-containers.githubusercontent.com).
+    dbHosts: ['mirror.gcr.io', 'ghcr.io', 'pkg-containers.githubusercontent.com'],
+  },
 });
 
 /** Per-tool overrides a definition may carry (`tools` in IMAGE_DEFINITIONS), merged over the default manifest. */
@@ -378,6 +486,68 @@ export const toolOverrideSchema = z
   .strict();
 
 export type ToolOverride = z.infer<typeof toolOverrideSchema>;
+
+/**
+ * A tool a definition adds (`tools.<new id>` with a `url`): downloaded, verified (a pinned sha256 and/or the
+ * upstream's checksum file, optionally signed), installed as `${prefix}/bin/<binary>` and version-checked in the
+ * VM, exactly like the built-in downloads. No source change is needed.
+ */
+export const addedToolSchema = z
+  .object({
+    displayName: z.string().min(1).optional(),
+    enabled: z.boolean().optional(),
+    version,
+    url: httpsTemplate,
+    archive: z.enum(['none', 'tar.gz', 'zip']).optional(),
+    member: z.string().optional(),
+    binary: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a plain command name'),
+    sha256: z.string().regex(SHA256, 'must be 64 lower-case hex characters').optional(),
+    sha256Source: z.string().optional(),
+    checksumUrl: httpsTemplate.optional(),
+    signature: signatureSchema.optional(),
+    versionCommand,
+    feed: releaseFeedSchema.optional(),
+  })
+  .strict();
+
+export type AddedTool = z.infer<typeof addedToolSchema>;
+/** What a definition's `tools.<id>` holds: an override of a built-in tool, or (with `url`) an added tool. */
+export type ToolEntry = ToolOverride | AddedTool;
+
+export function isAddedTool(entry: ToolEntry): entry is AddedTool {
+  return 'url' in entry && entry.url !== undefined;
+}
+
+/** An added tool as a manifest download (validated by the manifest schema afterwards). */
+export function addedToDownload(id: string, t: AddedTool): DownloadTool {
+  return {
+    kind: 'download',
+    id,
+    displayName: t.displayName ?? id,
+    enabled: t.enabled ?? true,
+    version: t.version,
+    url: t.url,
+    archive: t.archive ?? 'none',
+    member: t.member ?? t.binary,
+    binary: t.binary,
+    verify: {
+      ...(t.sha256
+        ? {
+            pinned: {
+              version: t.version,
+              sha256: t.sha256,
+              source: t.sha256Source ?? 'pinned by the image definition',
+            },
+          }
+        : {}),
+      ...(t.checksumUrl ? { checksumFile: { url: t.checksumUrl } } : {}),
+      ...(t.signature ? { signature: t.signature } : {}),
+    },
+    versionCommand: t.versionCommand,
+    ...(t.feed ? { feed: t.feed } : {}),
+    note: 'added by the image definition',
+  };
+}
 
 export const TOOL_IDS = [
   DEFAULT_TOOLS_MANIFEST.azureCli.id,
@@ -411,15 +581,27 @@ function applyDownloadOverride(tool: DownloadTool, o: ToolOverride): DownloadToo
  * then validated. Throws ManifestError naming the tool and the field.
  */
 export function resolveManifest(
-  overrides: Readonly<Record<string, ToolOverride>> = {},
+  entries: Readonly<Record<string, ToolEntry>> = {},
   base: ToolsManifest = DEFAULT_TOOLS_MANIFEST,
 ): ToolsManifest {
-  const unknown = Object.keys(overrides).filter((k) => !(TOOL_IDS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
-    throw new ManifestError(
-      `unknown tool ${unknown.map((u) => `"${u}"`).join(', ')}; known tools: ${TOOL_IDS.join(', ')}`,
-    );
+  const known = (id: string) => (TOOL_IDS as readonly string[]).includes(id) || id === base.scanner.tool.id;
+  const overrides: Record<string, ToolOverride> = {};
+  const added: DownloadTool[] = [];
+  const problems: string[] = [];
+  for (const [id, entry] of Object.entries(entries)) {
+    if (isAddedTool(entry)) {
+      if (known(id))
+        problems.push(`${id}: a built-in tool cannot be redefined; override its version or sha256`);
+      else added.push(addedToDownload(id, entry));
+    } else if (!known(id) || id === base.scanner.tool.id) {
+      problems.push(
+        id === base.scanner.tool.id
+          ? `${id}: the scanner is pinned in the tools manifest, not per definition`
+          : `unknown tool "${id}"; known tools: ${TOOL_IDS.join(', ')}; to add a tool give url, version, binary, versionCommand and sha256 or checksumUrl`,
+      );
+    } else overrides[id] = entry as ToolOverride;
   }
+  if (problems.length > 0) throw new ManifestError(problems.join('; '));
   const cli = overrides['azure-cli'];
   const ext = overrides['aks-preview'];
   for (const [id, o] of [
@@ -443,10 +625,14 @@ export function resolveManifest(
       ...(ext?.enabled !== undefined ? { enabled: ext.enabled } : {}),
       ...(ext?.version !== undefined ? { version: ext.version } : {}),
     },
-    downloads: base.downloads.map((d) => {
-      const o = overrides[d.id];
-      return o ? applyDownloadOverride(d, o) : d;
-    }),
+    downloads: [
+      ...base.downloads.map((d) => {
+        const o = overrides[d.id];
+        return o ? applyDownloadOverride(d, o) : d;
+      }),
+      ...added,
+    ],
+    scanner: base.scanner,
   };
   const parsed = toolsManifestSchema.safeParse(merged);
   if (!parsed.success) {

@@ -12,9 +12,10 @@ export const ACTIVITY = {
   runStatus: 'buildGetRunStatus',
   cancelRun: 'buildCancelRun',
   archiveLogs: 'buildArchiveLogs',
-  tagImage: 'buildTagImage',
+  promoteImage: 'buildPromoteImage',
+  cleanupPartialImages: 'buildCleanupPartialImages',
   recordBuild: 'buildRecord',
-  lastSuccessfulBuild: 'buildLastSuccessful',
+  checkUpToDate: 'buildCheckUpToDate',
 } as const;
 
 /** Sub-orchestration that polls a run until its sub-state changes, it ends, or the deadline passes. */

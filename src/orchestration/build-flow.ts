@@ -1,22 +1,34 @@
 /**
- * The build orchestration (deterministic: time only from the replay-safe clock, I/O only in activities):
+ * The build orchestration (deterministic: time only from the replay-safe clock, I/O only in activities),
+ * in three parts:
  *
- *   preflight → builder identity → persistent roles → source version → template → grant Image Contributor
- *   → start run → poll (sub-orchestration, adaptive durable timers; cancel event; deadline → cancel)
- *   → archive logs → tag image → record
- *   finally: revoke Image Contributor — on success, failure, timeout, cancel request and unexpected errors.
+ *   prepare        preflight → builder identity → persistent roles → source version → polling plan
+ *                  → (unforced) up-to-date check
+ *   runWithGrant   grant Image Contributor on every distribution target → template → start run → poll
+ *                  (sub-orchestration, adaptive durable timers; cancel event; deadline → cancel)
+ *                  finally: clean up a partial distribution (cancelled or failed run) → archive logs
+ *                  → revoke Image Contributor — on success, failure, timeout, cancel (also while waiting
+ *                  for the grant) and unexpected errors
+ *   finish         promote the image (current marker, retention) → record → notify
+ *
+ * The grant is made before the template is created, so that role-assignment propagation runs alongside the
+ * template creation. A run (or template creation) that Image Builder refuses for lack of rights is "not yet
+ * effective": the flow shows phase `waiting-for-grant` and retries on durable timers with backoff until the
+ * grant is GRANT_PROPAGATION_TIMEOUT_MINUTES old, then fails with GrantPropagationTimeout.
  *
  * Custom status: BuildProgress. Output: BuildOutput. Every phase is written to the build record.
  */
 import type { BuilderIdentity } from '../activities/builder-identity.js';
-import type { LastSuccessfulBuild } from '../activities/last-successful-build.js';
+import type { UpToDateCheck } from '../activities/last-successful-build.js';
 import type { ArchiveResult } from '../activities/logs/archive-logs.js';
-import type { RunStatus } from '../activities/run/image-run.js';
+import type { GrantResult } from '../activities/roles/image-contributor.js';
+import { GRANT_NOT_EFFECTIVE, type RunHandle, type RunStatus } from '../activities/run/image-run.js';
 import type { SourceImage } from '../activities/source-version.js';
 import type { TemplateDeployment } from '../activities/template/deploy-template.js';
 import type { BuildRecordPatch, BuildStatus } from '../records/build-records.js';
 import { callStep, StepFailure } from './activity-call.js';
 import { ACTIVITY, POLL_RUN_ORCHESTRATOR } from './activity-names.js';
+import { type BuildFailure, FAILURE, failureOf } from './build-failure.js';
 import {
   type BuildInput,
   type BuildOutput,
@@ -27,8 +39,12 @@ import {
   NOTIFY_ACTIVITY,
 } from './contracts.js';
 import type { DurableTask, Flow, OrchestrationPort } from './durable-port.js';
+import { grantWaitSeconds } from './grant-wait.js';
 import type { PollRunInput, PollRunOutcome } from './poll-run.js';
 import { nextPollDelaySeconds, type PollingPolicy } from './polling-schedule.js';
+import { cancelNotConfirmed, deadlineFailure, type RunContext, terminalVerdict } from './run-outcome.js';
+
+export { isImageBuilderTimeout } from './run-outcome.js';
 
 /** Extra time after the deadline for a cancelled run to reach Canceled before the build gives up on it. */
 export const CANCEL_GRACE_SECONDS = 30 * 60;
@@ -36,6 +52,8 @@ export const CANCEL_GRACE_SECONDS = 30 * 60;
 export interface PollingPlan extends PollingPolicy {
   /** Where the logs of this build will be archived (shown before they exist). */
   readonly logLocation: string;
+  /** How long after the grant a refusal still counts as "not yet effective" (GRANT_PROPAGATION_TIMEOUT_MINUTES). */
+  readonly grantPropagationTimeoutSeconds: number;
 }
 
 interface FlowState {
@@ -48,9 +66,17 @@ interface FlowState {
   logLocation?: string | undefined;
   imageId?: string | undefined;
   logs: string[];
-  error?: { code: string; message: string } | undefined;
+  error?: BuildFailure | undefined;
   phaseTimestamps: Record<string, string>;
   durations: Record<string, number>;
+  /** When the grant was made, and (once known) when it took effect / was removed. */
+  grantedAt?: Date | undefined;
+  grantEffectiveAt?: Date | undefined;
+  grantRevokedAt?: Date | undefined;
+  /** Authorization refusals seen while waiting for the grant. */
+  grantRefusals: number;
+  /** Since when the build waits for the grant (shown in the status). */
+  waitingSince?: Date | undefined;
 }
 
 function validateInput(raw: unknown): BuildInput {
@@ -65,15 +91,39 @@ function validateInput(raw: unknown): BuildInput {
   return i as BuildInput;
 }
 
+const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+
+/** UTC yyyyMMdd of a date (the managed image name's date part). */
+export function utcDateStamp(d: Date): string {
+  return d.toISOString().slice(0, 10).replace(/-/g, '');
+}
+
 export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () => {}): Flow<BuildOutput> {
   const input = validateInput(df.getInput());
   const startedAt = df.currentUtcDateTime;
   const ref = { buildId: input.buildId, definition: input.definition, requestedAt: input.requestedAt };
-  const state: FlowState = { phase: 'queued', logs: [], phaseTimestamps: {}, durations: {} };
+  const state: FlowState = {
+    phase: 'queued',
+    logs: [],
+    phaseTimestamps: {},
+    durations: {},
+    grantRefusals: 0,
+  };
   const now = () => df.currentUtcDateTime;
-  const elapsed = (from: Date = startedAt) =>
-    Math.max(0, Math.round((now().getTime() - from.getTime()) / 1000));
   let phaseStart = startedAt;
+
+  const grantView = () =>
+    state.grantedAt
+      ? {
+          grantedAt: state.grantedAt.toISOString(),
+          ...(state.waitingSince && !state.grantEffectiveAt
+            ? { grantWaitSeconds: seconds(state.grantedAt, now()) }
+            : {}),
+          ...(state.grantEffectiveAt
+            ? { grantPropagationSeconds: seconds(state.grantedAt, state.grantEffectiveAt) }
+            : {}),
+        }
+      : {};
 
   const publish = () =>
     df.setCustomStatus({
@@ -84,9 +134,10 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
       runSubState: state.runSubState,
       templateName: state.templateName,
       startedAt: startedAt.toISOString(),
-      elapsedSeconds: elapsed(),
+      elapsedSeconds: seconds(startedAt, now()),
       nextPollAt: state.nextPollAt,
       logLocation: state.logLocation,
+      ...grantView(),
     } satisfies BuildProgress);
 
   function* record(patch: BuildRecordPatch): Flow<void> {
@@ -100,7 +151,7 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
 
   function* enter(phase: BuildPhase, extra: BuildRecordPatch = {}): Flow<void> {
     if (state.phase !== 'queued')
-      state.durations[state.phase] = (state.durations[state.phase] ?? 0) + elapsed(phaseStart);
+      state.durations[state.phase] = (state.durations[state.phase] ?? 0) + seconds(phaseStart, now());
     phaseStart = now();
     state.phase = phase;
     state.phaseTimestamps[phase] = phaseStart.toISOString();
@@ -113,157 +164,337 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
     });
   }
 
-  let result: BuildResult = 'Failed';
-  let identity: BuilderIdentity | undefined;
-  let runStarted = false;
-  let runStartedAt: Date | undefined;
-  let runEndedAt: Date | undefined;
-  let grantAttempted = false;
-  let upToDate = false;
+  const ctx: Ctx = { df, input, state, log, publish, record, enter, now };
+  const prepared = yield* prepare(ctx);
+  let result: BuildResult = prepared.result;
+  let runSeconds: number | undefined;
+  if (prepared.proceed && prepared.identity && prepared.plan && prepared.sourceVersion) {
+    const r = yield* runWithGrant(ctx, prepared.identity, prepared.plan, prepared.sourceVersion);
+    result = r.result;
+    runSeconds = r.runSeconds;
+  }
+  return yield* finish(ctx, result, prepared.upToDate, runSeconds, startedAt);
+}
 
+interface Ctx {
+  readonly df: OrchestrationPort;
+  readonly input: BuildInput;
+  readonly state: FlowState;
+  readonly log: (m: string) => void;
+  readonly publish: () => void;
+  readonly record: (patch: BuildRecordPatch) => Flow<void>;
+  readonly enter: (phase: BuildPhase, extra?: BuildRecordPatch) => Flow<void>;
+  readonly now: () => Date;
+}
+
+interface Prepared {
+  readonly result: BuildResult;
+  readonly proceed: boolean;
+  readonly upToDate: boolean;
+  readonly identity?: BuilderIdentity | undefined;
+  readonly plan?: PollingPlan | undefined;
+  readonly sourceVersion?: string | undefined;
+}
+
+/** Everything read-only or persistent before the grant; decides whether there is anything to build. */
+function* prepare(c: Ctx): Flow<Prepared> {
+  const { df, input, state } = c;
   try {
-    yield* enter('preflight', {
+    yield* c.enter('preflight', {
       trigger: input.trigger,
       reason: input.reason,
       requestedBy: input.requestedBy,
       instanceId: df.instanceId,
-      startedAt: startedAt.toISOString(),
+      startedAt: c.now().toISOString(),
     });
     yield* callStep(df, ACTIVITY.preflight, { definition: input.definition });
 
-    yield* enter('identity');
-    identity = yield* callStep<BuilderIdentity>(df, ACTIVITY.builderIdentity, {});
+    yield* c.enter('identity');
+    const identity = yield* callStep<BuilderIdentity>(df, ACTIVITY.builderIdentity, {});
 
-    yield* enter('roles');
+    yield* c.enter('roles');
     yield* callStep(df, ACTIVITY.persistentRoles, {
       definition: input.definition,
       principalId: identity.principalId,
     });
 
-    yield* enter('template');
+    yield* c.enter('template');
     const source = yield* callStep<SourceImage>(df, ACTIVITY.sourceVersion, { definition: input.definition });
     state.sourceVersion = source.version;
-    const template = yield* callStep<TemplateDeployment>(df, ACTIVITY.deployTemplate, {
+    const plan = yield* callStep<PollingPlan>(df, ACTIVITY.pollingPolicy, {
       definition: input.definition,
       buildId: input.buildId,
-      sourceVersion: source.version,
-      builderIdentityId: identity.id,
     });
-    state.templateName = template.templateName;
-    state.logs.push(...template.archivedLogs);
-    log(`template ${template.templateName}: ${template.action} (${template.reason})`);
+    state.logLocation = plan.logLocation;
 
-    if (!input.force && template.action === 'reuse') {
-      const last = yield* callStep<LastSuccessfulBuild | null>(df, ACTIVITY.lastSuccessfulBuild, {
-        definition: input.definition,
-      });
-      if (
-        last?.imageId &&
-        last.imageExists &&
-        last.templateName === template.templateName &&
-        last.sourceImageVersion === source.version
-      ) {
-        log(
-          `up to date: build ${last.buildId} made ${last.imageId} from the same template and source version`,
-        );
-        upToDate = true;
-        result = 'Succeeded';
-        state.imageId = last.imageId;
-      }
-    }
-  } catch (e) {
-    result = 'Failed';
-    state.error = failureOf(e);
-    log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
-  }
-
-  // The run, with the just-in-time grant: everything after the grant is covered by the finally.
-  if (!upToDate && !state.error && identity && state.templateName) {
-    const templateName = state.templateName;
-    try {
-      yield* enter('grant', { templateName, sourceImageVersion: state.sourceVersion });
-      grantAttempted = true;
-      yield* callStep(df, ACTIVITY.grantImageContributor, { principalId: identity.principalId });
-
-      const plan = yield* callStep<PollingPlan>(df, ACTIVITY.pollingPolicy, {
+    if (!input.force) {
+      const check = yield* callStep<UpToDateCheck>(df, ACTIVITY.checkUpToDate, {
         definition: input.definition,
         buildId: input.buildId,
+        sourceVersion: source.version,
+        builderIdentityId: identity.id,
       });
-      state.logLocation = plan.logLocation;
+      if (check.upToDate && check.imageId) {
+        c.log(`up to date: ${check.reason}`);
+        state.templateName = check.templateName;
+        state.imageId = check.imageId;
+        state.logLocation = undefined;
+        return { result: 'Succeeded', proceed: false, upToDate: true };
+      }
+    }
+    return {
+      result: 'Failed',
+      proceed: true,
+      upToDate: false,
+      identity,
+      plan,
+      sourceVersion: source.version,
+    };
+  } catch (e) {
+    state.error = failureOf(e);
+    c.log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
+    return { result: 'Failed', proceed: false, upToDate: false };
+  }
+}
 
-      yield* enter('run');
-      yield* callStep(df, ACTIVITY.startRun, { templateName });
-      runStarted = true;
-      runStartedAt = now();
+/**
+ * Calls a step that Image Builder may refuse while the grant is not yet effective (template creation with
+ * a gallery target, the run). A GrantNotEffective failure is retried on durable timers with backoff until
+ * the grant is `timeoutSeconds` old; meanwhile the phase is `waiting-for-grant`, and a cancel request
+ * ends the wait ('cancelled').
+ */
+function* callWithGrant<T>(
+  c: Ctx,
+  name: string,
+  stepInput: unknown,
+  timeoutSeconds: number,
+  resume: BuildPhase,
+  cancelEvent: DurableTask,
+): Flow<T | 'cancelled'> {
+  const { df, state } = c;
+  for (let refusal = 0; ; ) {
+    try {
+      const value = yield* callStep<T>(df, name, stepInput);
+      if (state.waitingSince) {
+        state.waitingSince = undefined;
+        yield* c.enter(resume);
+      }
+      return value;
+    } catch (e) {
+      if (!(e instanceof StepFailure) || e.failure.code !== GRANT_NOT_EFFECTIVE || !state.grantedAt) throw e;
+      refusal++;
+      state.grantRefusals++;
+      const waited = seconds(state.grantedAt, c.now());
+      const delay = grantWaitSeconds(refusal, waited, timeoutSeconds);
+      if (delay === 0) {
+        throw new StepFailure(
+          name,
+          {
+            kind: 'permanent',
+            code: FAILURE.grantPropagationTimeout,
+            message: `the Image Contributor grant did not take effect within ${Math.round(timeoutSeconds / 60)} minutes of being made (role assignment propagation; Image Builder refused ${state.grantRefusals} time(s)). Image Builder said: ${e.failure.message}. If the assignment exists, raise GRANT_PROPAGATION_TIMEOUT_MINUTES; otherwise check IMAGE_CONTRIBUTOR_ROLE_ID and the app's right to assign it on every distribution target (docs/troubleshooting.md)`,
+          },
+          refusal,
+        );
+      }
+      if (!state.waitingSince) {
+        state.waitingSince = c.now();
+        yield* c.enter('waiting-for-grant');
+      }
+      c.log(`${name} refused (grant not yet effective ${waited}s after it was made); next try in ${delay}s`);
+      const fireAt = new Date(c.now().getTime() + delay * 1000);
+      state.nextPollAt = fireAt.toISOString();
+      c.publish();
+      const winner = yield df.Task.any([df.createTimer(fireAt), cancelEvent]);
+      state.nextPollAt = undefined;
+      if (winner === cancelEvent) return 'cancelled';
+    }
+  }
+}
 
-      yield* enter('polling', { runState: 'Running' });
-      const outcome = yield* pollUntilDone(df, input, state, plan, runStartedAt, publish, record);
-      runEndedAt = now();
+interface RunResult {
+  readonly result: BuildResult;
+  readonly runSeconds?: number | undefined;
+}
+
+/** The grant and everything it covers; the finally removes it on every path. */
+function* runWithGrant(
+  c: Ctx,
+  identity: BuilderIdentity,
+  plan: PollingPlan,
+  sourceVersion: string,
+): Flow<RunResult> {
+  const { df, input, state } = c;
+  let result: BuildResult = 'Failed';
+  let run: RunHandle | undefined;
+  let runStartedAt: Date | undefined;
+  let runEndedAt: Date | undefined;
+  let grantAttempted = false;
+  let partial = false;
+  // A cancel request that arrives before the run starts (e.g. while waiting for the grant) is honoured too.
+  const cancelEvent = df.waitForExternalEvent(CANCEL_EVENT);
+  try {
+    yield* c.enter('grant', { sourceImageVersion: sourceVersion });
+    grantAttempted = true;
+    const grant = yield* callStep<GrantResult>(df, ACTIVITY.grantImageContributor, {
+      definition: input.definition,
+      principalId: identity.principalId,
+    });
+    state.grantedAt = c.now();
+    c.log(`Image Contributor granted on ${grant.scopes.join(', ')}`);
+
+    yield* c.enter('template');
+    const template = yield* callWithGrant<TemplateDeployment>(
+      c,
+      ACTIVITY.deployTemplate,
+      {
+        definition: input.definition,
+        buildId: input.buildId,
+        sourceVersion,
+        builderIdentityId: identity.id,
+        imageDate: utcDateStamp(c.now()),
+      },
+      plan.grantPropagationTimeoutSeconds,
+      'template',
+      cancelEvent,
+    );
+    let started: RunHandle | 'cancelled' = 'cancelled';
+    if (template !== 'cancelled') {
+      state.templateName = template.templateName;
+      state.logs.push(...template.archivedLogs);
+      c.log(`template ${template.templateName}: ${template.action} (${template.reason})`);
+      yield* c.enter('run', { templateName: template.templateName });
+      started = yield* callWithGrant<RunHandle>(
+        c,
+        ACTIVITY.startRun,
+        { templateName: template.templateName },
+        plan.grantPropagationTimeoutSeconds,
+        'run',
+        cancelEvent,
+      );
+    }
+    if (started === 'cancelled') {
+      result = 'Canceled';
+      state.error = {
+        code: FAILURE.canceledByRequest,
+        message:
+          'the build was cancelled on request while it waited for the Image Contributor grant to take effect',
+      };
+    } else {
+      run = started;
+      state.grantEffectiveAt = c.now();
+      runStartedAt = c.now();
+      yield* c.enter('polling', {
+        runState: 'Running',
+        grantPropagationSeconds: seconds(state.grantedAt, state.grantEffectiveAt),
+      });
+      const outcome = yield* pollUntilDone(c, run, plan, runStartedAt, cancelEvent);
+      runEndedAt = c.now();
       result = outcome.result;
       if (outcome.error) state.error = outcome.error;
       state.runState = outcome.status?.runState ?? state.runState;
       state.runSubState = outcome.status?.runSubState ?? state.runSubState;
-      if (result === 'Succeeded' || outcome.status?.runState === 'PartiallySucceeded') {
-        state.imageId = outcome.status?.artifactIds[0];
+      if (result === 'Succeeded') state.imageId = outcome.status?.artifactIds[0];
+      partial = result !== 'Succeeded';
+    }
+  } catch (e) {
+    result = 'Failed';
+    state.error = failureOf(e);
+    c.log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
+    if (run && !runEndedAt) {
+      partial = true;
+      // The run may still be going (e.g. its status could not be read): ask Image Builder to stop it.
+      try {
+        yield* callStep(df, ACTIVITY.cancelRun, { templateName: run.templateName });
+      } catch (ce) {
+        c.log(`cancel after failure failed: ${(ce as Error).message}`);
       }
-    } catch (e) {
-      result = 'Failed';
-      state.error = failureOf(e);
-      log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
-      if (runStarted && !runEndedAt) {
-        // The run may still be going (e.g. its status could not be read): ask Image Builder to stop it.
-        try {
-          yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
-        } catch (ce) {
-          log(`cancel after failure failed: ${(ce as Error).message}`);
-        }
+    }
+  } finally {
+    if (run && partial) {
+      // Cancelled or failed runs can leave a partial image or gallery version behind
+      // (image-builder-troubleshoot.md): remove what this run distributed before anything else.
+      try {
+        yield* callStep(df, ACTIVITY.cleanupPartialImages, {
+          definition: input.definition,
+          templateName: run.templateName,
+          imageDate: utcDateStamp(runStartedAt ?? c.now()),
+          buildId: input.buildId,
+        });
+      } catch (e) {
+        c.log(`cleaning up a partial distribution failed: ${(e as Error).message}`);
       }
-    } finally {
-      // Always: archive what the run produced, then remove the just-in-time grant.
-      if (runStarted && state.templateName) {
-        try {
-          yield* enter('archiving');
-          const archived = yield* callStep<ArchiveResult>(df, ACTIVITY.archiveLogs, {
-            definition: input.definition,
-            buildId: input.buildId,
-            templateName: state.templateName,
-            runState: state.runState ?? 'unknown',
-          });
-          state.logs.push(...archived.logs);
-        } catch (e) {
-          log(`log archival failed: ${(e as Error).message}`);
-          state.error ??= { code: 'LogArchivalFailed', message: (e as Error).message };
-        }
+    }
+    if (run) {
+      try {
+        yield* c.enter('archiving');
+        const archived = yield* callStep<ArchiveResult>(df, ACTIVITY.archiveLogs, {
+          definition: input.definition,
+          buildId: input.buildId,
+          templateName: run.templateName,
+          runState: state.runState ?? 'unknown',
+        });
+        state.logs.push(...archived.logs);
+      } catch (e) {
+        c.log(`log archival failed: ${(e as Error).message}`);
+        state.error ??= { code: FAILURE.logArchivalFailed, message: (e as Error).message };
       }
-      if (grantAttempted && identity) {
-        try {
-          yield* enter('revoking');
-          yield* callStep(df, ACTIVITY.revokeImageContributor, {
-            principalId: identity.principalId,
-            definition: input.definition,
-          });
-        } catch (e) {
-          // The janitor removes it later; the build still reports what happened.
-          log(`revoking Image Contributor failed (the janitor will retry): ${(e as Error).message}`);
-        }
+    }
+    if (grantAttempted) {
+      try {
+        yield* c.enter('revoking');
+        yield* callStep(df, ACTIVITY.revokeImageContributor, {
+          principalId: identity.principalId,
+          definition: input.definition,
+        });
+        state.grantRevokedAt = c.now();
+      } catch (e) {
+        // The janitor removes it later; the build still reports what happened.
+        c.log(`revoking Image Contributor failed (the janitor will retry): ${(e as Error).message}`);
       }
     }
   }
+  const runSeconds = runStartedAt && runEndedAt ? seconds(runStartedAt, runEndedAt) : undefined;
+  return { result, runSeconds };
+}
 
+/** Record and output of the build, the image promoted when it succeeded, the notification. */
+function* finish(
+  c: Ctx,
+  result: BuildResult,
+  upToDate: boolean,
+  runSeconds: number | undefined,
+  startedAt: Date,
+): Flow<BuildOutput> {
+  const { df, input, state } = c;
   if (result === 'Succeeded' && state.imageId && !upToDate) {
     try {
-      yield* callStep(df, ACTIVITY.tagImage, { imageId: state.imageId, buildId: input.buildId });
+      yield* callStep(df, ACTIVITY.promoteImage, {
+        definition: input.definition,
+        imageId: state.imageId,
+        buildId: input.buildId,
+        builtAt: c.now().toISOString(),
+      });
     } catch (e) {
-      log(`tagging the image failed: ${(e as Error).message}`);
+      c.log(`promoting the image failed: ${(e as Error).message}`);
     }
   }
 
-  yield* enter('recording');
+  yield* c.enter('recording');
   state.durations.recording = 0;
-  const totalSeconds = elapsed();
-  const runSeconds =
-    runStartedAt && runEndedAt
-      ? Math.round((runEndedAt.getTime() - runStartedAt.getTime()) / 1000)
+  const totalSeconds = seconds(startedAt, c.now());
+  const grantSeconds =
+    state.grantedAt && state.grantRevokedAt ? seconds(state.grantedAt, state.grantRevokedAt) : undefined;
+  const grantPropagationSeconds =
+    state.grantedAt && state.grantEffectiveAt ? seconds(state.grantedAt, state.grantEffectiveAt) : undefined;
+  const grant =
+    state.grantedAt !== undefined
+      ? {
+          grantedAt: state.grantedAt.toISOString(),
+          ...(grantSeconds !== undefined ? { grantSeconds } : {}),
+          ...(grantPropagationSeconds !== undefined ? { propagationSeconds: grantPropagationSeconds } : {}),
+          refusals: state.grantRefusals,
+        }
       : undefined;
   const output: BuildOutput = {
     buildId: input.buildId,
@@ -279,11 +510,12 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
       ...(runSeconds !== undefined ? { run: runSeconds } : {}),
       total: totalSeconds,
     },
+    ...(grant ? { grant } : {}),
     ...(upToDate ? { upToDate: true } : {}),
   };
   state.phase = 'done';
-  publish();
-  yield* record({
+  c.publish();
+  yield* c.record({
     status: result as BuildStatus,
     phase: 'done',
     runState: state.runState,
@@ -293,16 +525,19 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
     sourceImageVersion: state.sourceVersion,
     logUrls: output.logs,
     error: state.error,
-    finishedAt: now().toISOString(),
+    finishedAt: c.now().toISOString(),
     durationSeconds: totalSeconds,
     runDurationSeconds: result === 'Succeeded' ? runSeconds : undefined,
-    phaseTimestamps: { done: now().toISOString() },
+    phaseTimestamps: { done: c.now().toISOString() },
+    grantSeconds,
+    grantPropagationSeconds,
+    grantRefusals: state.grantedAt !== undefined ? state.grantRefusals : undefined,
     ...(upToDate ? { upToDate: true } : {}),
   });
   try {
     yield df.callActivity(NOTIFY_ACTIVITY, output);
   } catch (e) {
-    log(`notification failed: ${(e as Error).message}`);
+    c.log(`notification failed: ${(e as Error).message}`);
   }
   return output;
 }
@@ -310,19 +545,17 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
 interface PollResult {
   readonly result: BuildResult;
   readonly status: RunStatus | undefined;
-  readonly error?: { code: string; message: string } | undefined;
+  readonly error?: BuildFailure | undefined;
 }
 
 function* pollUntilDone(
-  df: OrchestrationPort,
-  input: BuildInput,
-  state: FlowState,
+  c: Ctx,
+  run: RunHandle,
   plan: PollingPlan,
   runStartedAt: Date,
-  publish: () => void,
-  record: (patch: BuildRecordPatch) => Flow<void>,
+  cancelEvent: DurableTask,
 ): Flow<PollResult> {
-  const cancelEvent = df.waitForExternalEvent(CANCEL_EVENT);
+  const { df, input, state } = c;
   let policy: PollingPolicy = {
     minIntervalSeconds: plan.minIntervalSeconds,
     maxIntervalSeconds: plan.maxIntervalSeconds,
@@ -331,22 +564,28 @@ function* pollUntilDone(
   };
   let cancelRequested = false;
   let timedOut = false;
+  const runCtx = (): RunContext => ({
+    cancelRequested,
+    timedOut,
+    deadlineMinutes: Math.round(plan.deadlineSeconds / 60),
+  });
   /** Asks Image Builder to cancel the run (user request or deadline), once the phase is shown. */
   function* requestCancel(): Flow<void> {
     cancelRequested = true;
     state.phase = 'cancelling';
-    publish();
-    yield* record({
+    c.publish();
+    yield* c.record({
       phase: 'cancelling',
       phaseTimestamps: { cancelling: df.currentUtcDateTime.toISOString() },
     });
-    yield* callStep(df, ACTIVITY.cancelRun, { templateName: state.templateName });
+    yield* callStep(df, ACTIVITY.cancelRun, { templateName: run.templateName });
   }
   let firstPoll = true;
   let last: RunStatus | undefined;
   for (let episode = 0; ; episode++) {
     const pollInput: PollRunInput = {
-      templateName: state.templateName!,
+      templateName: run.templateName,
+      run,
       policy,
       runStartedAt: runStartedAt.toISOString(),
       lastSubState: state.runSubState,
@@ -362,7 +601,7 @@ function* pollUntilDone(
       firstDelay > 0
         ? new Date(df.currentUtcDateTime.getTime() + firstDelay * 1000).toISOString()
         : undefined;
-    publish();
+    c.publish();
     const poll: DurableTask = df.callSubOrchestrator(
       POLL_RUN_ORCHESTRATOR,
       pollInput,
@@ -393,57 +632,14 @@ function* pollUntilDone(
       state.runSubState = last.runSubState;
     }
     state.nextPollAt = undefined;
-    publish();
+    c.publish();
     if (outcome.kind === 'terminal') {
-      const rs = outcome.status.runState;
-      if (rs === 'Succeeded') return { result: 'Succeeded', status: outcome.status };
-      if (rs === 'Canceled') {
-        return timedOut
-          ? { result: 'TimedOut', status: outcome.status, error: deadlineError(plan) }
-          : cancelRequested
-            ? {
-                result: 'Canceled',
-                status: outcome.status,
-                error: { code: 'CanceledByRequest', message: 'the build was cancelled on request' },
-              }
-            : {
-                result: 'Canceled',
-                status: outcome.status,
-                error: {
-                  code: 'RunCanceled',
-                  message: outcome.status.message ?? 'the run was cancelled outside this build',
-                },
-              };
-      }
-      if (rs === 'Failed' && isImageBuilderTimeout(outcome.status.message)) {
-        return {
-          result: 'TimedOut',
-          status: outcome.status,
-          error: {
-            code: 'BuildTimedOut',
-            message: outcome.status.message ?? 'the build exceeded buildTimeoutInMinutes',
-          },
-        };
-      }
-      return {
-        result: 'Failed',
-        status: outcome.status,
-        error: {
-          code: rs === 'PartiallySucceeded' ? 'RunPartiallySucceeded' : 'RunFailed',
-          message: `${outcome.status.runSubState ? `${outcome.status.runSubState}: ` : ''}${outcome.status.message ?? rs ?? 'unknown'}`,
-        },
-      };
+      const verdict = terminalVerdict(outcome.status, runCtx());
+      return { ...verdict, status: outcome.status };
     }
     if (outcome.kind === 'deadline') {
       if (cancelRequested || timedOut) {
-        return {
-          result: timedOut ? 'TimedOut' : 'Canceled',
-          status: last,
-          error: {
-            code: 'CancelNotConfirmed',
-            message: `the run did not reach Canceled within ${CANCEL_GRACE_SECONDS / 60} minutes of the cancel request`,
-          },
-        };
+        return { ...cancelNotConfirmed(runCtx(), CANCEL_GRACE_SECONDS / 60), status: last };
       }
       timedOut = true;
       yield* requestCancel();
@@ -452,28 +648,12 @@ function* pollUntilDone(
     }
     // progress
     if (state.phase === 'polling')
-      yield* record({ runState: state.runState, runSubState: state.runSubState });
+      yield* c.record({ runState: state.runState, runSubState: state.runSubState });
   }
-}
-
-/** Image Builder ends a run that exceeds buildTimeoutInMinutes as Failed with a timeout message. */
-export function isImageBuilderTimeout(message: string | undefined): boolean {
-  return message !== undefined && /buildTimeoutInMinutes|timed?[ -]?out|deadline exceeded/i.test(message);
-}
-
-function failureOf(e: unknown): { code: string; message: string } {
-  return e instanceof StepFailure
-    ? { code: e.failure.code, message: e.failure.message }
-    : { code: 'UnexpectedError', message: (e as Error)?.message ?? String(e) };
 }
 
 function elapsedSince(df: OrchestrationPort, from: Date): number {
   return Math.floor((df.currentUtcDateTime.getTime() - from.getTime()) / 1000);
 }
 
-function deadlineError(plan: PollingPlan): { code: string; message: string } {
-  return {
-    code: 'BuildTimedOut',
-    message: `the run did not finish within ${Math.round(plan.deadlineSeconds / 60)} minutes (buildTimeoutInMinutes + DEADLINE_MARGIN_MINUTES); it was cancelled`,
-  };
-}
+export { deadlineFailure };

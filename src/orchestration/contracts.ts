@@ -31,6 +31,7 @@ export type BuildPhase =
   | 'identity'
   | 'roles'
   | 'grant'
+  | 'waiting-for-grant'
   | 'template'
   | 'run'
   | 'polling'
@@ -52,6 +53,23 @@ export interface BuildProgress {
   readonly elapsedSeconds: number;
   readonly nextPollAt?: string | undefined;
   readonly logLocation?: string | undefined;
+  /** When the just-in-time Image Contributor grant was made. */
+  readonly grantedAt?: string | undefined;
+  /** While waiting for the grant to take effect: seconds since it was made. */
+  readonly grantWaitSeconds?: number | undefined;
+  /** Once the run was accepted: seconds from the grant to the run's acceptance. */
+  readonly grantPropagationSeconds?: number | undefined;
+}
+
+/** How the build's just-in-time grant went. */
+export interface GrantSummary {
+  readonly grantedAt: string;
+  /** Seconds from the grant to its removal (absent when the removal failed; the janitor removes it). */
+  readonly grantSeconds?: number | undefined;
+  /** Seconds from the grant until Image Builder accepted the run (absent when it never did). */
+  readonly propagationSeconds?: number | undefined;
+  /** Authorization refusals while the grant was not yet effective. */
+  readonly refusals: number;
 }
 
 export type BuildResult = 'Succeeded' | 'Failed' | 'Canceled' | 'TimedOut';
@@ -67,6 +85,7 @@ export interface BuildOutput {
   readonly logs: readonly string[];
   readonly error?: { readonly code: string; readonly message: string } | undefined;
   readonly durations: Readonly<Record<string, number>>;
+  readonly grant?: GrantSummary | undefined;
   /**
    * True when nothing was built because the definition is up to date: same template (content hash) and
    * same source version as the last successful build, and the request did not set `force`. imageId is then

@@ -4,7 +4,7 @@
  * follows the run), when the run ends, at the deadline, or after a batch of polls — which keeps both
  * histories bounded however long the build runs.
  */
-import type { RunStatus } from '../activities/run/image-run.js';
+import type { RunHandle, RunStatus } from '../activities/run/image-run.js';
 import { isTerminalRunState } from '../activities/run/image-run.js';
 import { callStep } from './activity-call.js';
 import { ACTIVITY } from './activity-names.js';
@@ -15,6 +15,8 @@ export const POLLS_PER_EPISODE = 10;
 
 export interface PollRunInput {
   readonly templateName: string;
+  /** The run to read (tells it from the template's previous run); older inputs carry only templateName. */
+  readonly run?: RunHandle | undefined;
   readonly policy: PollingPolicy;
   /** ISO time the run was started (orchestration clock). */
   readonly runStartedAt: string;
@@ -53,7 +55,11 @@ export function* pollRunFlow(df: OrchestrationPort): Flow<PollRunOutcome> {
       polls,
     } satisfies PollProgress);
     yield df.createTimer(fireAt);
-    last = yield* callStep<RunStatus>(df, ACTIVITY.runStatus, { templateName: input.templateName });
+    last = yield* callStep<RunStatus>(
+      df,
+      ACTIVITY.runStatus,
+      input.run ?? { templateName: input.templateName },
+    );
     polls++;
     firstPoll = false;
     if (isTerminalRunState(last.runState)) return { kind: 'terminal', status: last, polls };

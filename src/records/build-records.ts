@@ -58,6 +58,12 @@ export interface BuildRecord {
   readonly runDurationSeconds?: number | undefined;
   /** Nothing was built: the definition was up to date (see BuildOutput.upToDate). */
   readonly upToDate?: boolean | undefined;
+  /** Seconds the just-in-time Image Contributor grant existed (grant to removal). */
+  readonly grantSeconds?: number | undefined;
+  /** Seconds from the grant until Image Builder accepted the run (role assignment propagation). */
+  readonly grantPropagationSeconds?: number | undefined;
+  /** Authorization refusals while the grant was not yet effective. */
+  readonly grantRefusals?: number | undefined;
 }
 
 /** What identifies a row without a lookup. */
@@ -119,6 +125,9 @@ interface StoredEntity {
   durationSeconds?: number;
   runDurationSeconds?: number;
   upToDate?: boolean;
+  grantSeconds?: number;
+  grantPropagationSeconds?: number;
+  grantRefusals?: number;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -154,6 +163,9 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     durationSeconds: e.durationSeconds,
     runDurationSeconds: e.runDurationSeconds,
     upToDate: e.upToDate,
+    grantSeconds: e.grantSeconds,
+    grantPropagationSeconds: e.grantPropagationSeconds,
+    grantRefusals: e.grantRefusals,
   };
 }
 
@@ -182,6 +194,10 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
   if (patch.durationSeconds !== undefined) out.durationSeconds = patch.durationSeconds;
   if (patch.runDurationSeconds !== undefined) out.runDurationSeconds = patch.runDurationSeconds;
   if (patch.upToDate !== undefined) out.upToDate = patch.upToDate;
+  for (const k of ['grantSeconds', 'grantPropagationSeconds', 'grantRefusals'] as const) {
+    const v = patch[k];
+    if (v !== undefined) out[k] = v;
+  }
   if (patch.error !== undefined) {
     out.errorCode = patch.error.code;
     out.errorMessage = patch.error.message.slice(0, 30_000);

@@ -33,8 +33,8 @@ beforeEach(() => {
 describe('roles', () => {
   it('grant is idempotent (same deterministic name; 409 RoleAssignmentExists under another name is success)', async () => {
     const id = await resolveBuilderIdentity(deps);
-    const first = await grantImageContributor(deps, { principalId: id.principalId });
-    const again = await grantImageContributor(deps, { principalId: id.principalId });
+    const first = (await grantImageContributor(deps, { principalId: id.principalId })).assignments[0]!;
+    const again = (await grantImageContributor(deps, { principalId: id.principalId })).assignments[0]!;
     expect(first.outcome).toBe('created');
     expect(again.name).toBe(first.name);
     const scope = first.scope;
@@ -64,7 +64,7 @@ describe('roles', () => {
 
   it('assignments carry principalType ServicePrincipal and the deterministic name', async () => {
     const id = await resolveBuilderIdentity(deps);
-    const r = await grantImageContributor(deps, { principalId: id.principalId });
+    const r = (await grantImageContributor(deps, { principalId: id.principalId })).assignments[0]!;
     expect(r.name).toBe(roleAssignmentName(r.scope, id.principalId, deps.config.roles.imageContributor));
     const view = harness()
       .emulator.state.roleAssignments()

@@ -1,20 +1,23 @@
 /**
  * The activities that use the Resource and Storage management SDKs, against the ARM emulator:
- * tagImage (Tags - Update At Scope), stagingResourceGroupState (resource group get) and
+ * promoteImage (Tags - Update At Scope, image list/delete), stagingResourceGroupState (resource group get) and
  * findStagingAccount (storage accounts by resource group).
  */
-import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/deps.js';
-import { BUILD_ID_TAG, tagImage } from '../../src/activities/image/tag-image.js';
+import {
+  BUILD_ID_TAG,
+  CURRENT_TAG,
+  promoteImage,
+  retentionSplit,
+} from '../../src/activities/image/promote-image.js';
 import { findStagingAccount } from '../../src/activities/logs/staging-account.js';
 import { stagingResourceGroupState } from '../../src/activities/roles/persistent-roles.js';
 import { parseConfig } from '../../src/config.js';
-import { LOCAL_APP_OBJECT_ID } from '../../src/local/test-credential.js';
 import { createTemplate, FAST } from '../emulator/helpers.js';
 import { useEmulator } from '../support/emulator.js';
 
-const TAG_CONTRIBUTOR = '4a9ae827-6dc8-4573-8ac7-8239d42aa03f';
 const harness = useEmulator();
 let deps: ActivityDeps;
 const logs: string[] = [];
@@ -30,74 +33,84 @@ beforeEach(() => {
     lroPollIntervalMs: 1,
   };
 });
-afterEach(() => harness().emulator.control.setCallerAuthorization(false));
 
-async function managedImage(tags: Record<string, string>) {
-  const h = harness();
-  const rg = h.appSettings.IMAGE_DESTINATION_RESOURCE_GROUP!;
-  const name = `img-${randomUUID().slice(0, 8)}`;
-  const image = await h.clients.compute.images
-    .createOrUpdate(rg, name, { location: h.appSettings.AZURE_LOCATION!, tags }, FAST)
-    .pollUntilDone();
-  return { rg, name, id: image.id! };
-}
+describe('promoteImage (current marker and retention)', () => {
+  const DEF = 'aks-jumpbox';
+  const defTags = (extra: Record<string, string> = {}) => ({ 'jumpbox-definition': DEF, ...extra });
 
-describe('tagImage', () => {
-  it('merges the build id into the image tags, keeps the others, and a repeat changes nothing', async () => {
+  async function named(name: string, tags: Record<string, string>) {
     const h = harness();
-    const img = await managedImage({ owner: 'platform', [BUILD_ID_TAG]: 'old-build' });
-    const before = h.emulator.state.requests().length;
-    await expect(tagImage(deps, { imageId: img.id, buildId: 'b-1' })).resolves.toEqual({ tagged: true });
-    await expect(tagImage(deps, { imageId: img.id, buildId: 'b-1' })).resolves.toEqual({ tagged: true });
-    const after = h.emulator.state.requests().length;
-    expect((await h.clients.compute.images.get(img.rg, img.name)).tags).toEqual({
-      owner: 'platform',
-      [BUILD_ID_TAG]: 'b-1',
-    });
-    const sent = h.emulator.state
-      .requests()
-      .slice(before, after)
-      .map((r) => `${r.request.method} ${new URL(r.request.url).pathname}`);
-    // Only the Tags API: no image GET or PUT (which would need Microsoft.Compute/images/write).
-    expect(sent).toEqual(Array(2).fill(`PATCH ${img.id}/providers/Microsoft.Resources/tags/default`));
-  });
-
-  it('works with only Tag Contributor on the destination group (the deployed app rights)', async () => {
-    const h = harness();
-    const img = await managedImage({});
-    h.emulator.control.seed({
-      roleAssignments: [
-        {
-          scope: `/subscriptions/${h.emulator.subscriptionId}/resourceGroups/${img.rg}`,
-          roleDefinitionGuid: TAG_CONTRIBUTOR,
-          principal: { objectId: LOCAL_APP_OBJECT_ID },
-        },
-      ],
-    });
-    h.emulator.control.setCallerAuthorization(true);
-    await expect(tagImage(deps, { imageId: img.id, buildId: 'b-2' })).resolves.toEqual({ tagged: true });
-    h.emulator.control.setCallerAuthorization(false);
-    expect((await h.clients.compute.images.get(img.rg, img.name)).tags).toEqual({ [BUILD_ID_TAG]: 'b-2' });
-  });
-
-  it('skips ids that are not managed images and fails with 404 for a missing image', async () => {
-    const h = harness();
-    const sub = h.emulator.subscriptionId;
     const rg = h.appSettings.IMAGE_DESTINATION_RESOURCE_GROUP!;
-    const before = h.emulator.state.requests().length;
-    await expect(
-      tagImage(deps, {
-        imageId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0`,
-        buildId: 'b',
+    const image = await h.clients.compute.images
+      .createOrUpdate(rg, name, { location: h.appSettings.AZURE_LOCATION!, tags }, FAST)
+      .pollUntilDone();
+    return { rg, name, id: image.id! };
+  }
+
+  it('tags the new image current (keeping its other tags), moves the marker off the previous one, keeps N', async () => {
+    const h = harness();
+    const cfg = parseConfig({ ...h.appSettings, IMAGE_RETENTION_COUNT: '2' });
+    const d = { ...deps, config: cfg };
+    const old1 = await named(`${DEF}-20260101-1`, defTags());
+    const old2 = await named(`${DEF}-20260201-1`, defTags({ [CURRENT_TAG]: 'true' }));
+    const other = await named('someone-elses', { owner: 'platform' });
+    const fresh = await named(`${DEF}-20260301-1`, defTags({ owner: 'platform' }));
+    const r = await promoteImage(d, {
+      definition: DEF,
+      imageId: fresh.id,
+      buildId: 'b-1',
+      builtAt: '2026-03-01T10:00:00.000Z',
+    });
+    expect(r.current).toBe(fresh.id);
+    expect(r.deleted).toEqual([old1.id]);
+    expect((await h.clients.compute.images.get(fresh.rg, fresh.name)).tags).toEqual(
+      defTags({
+        owner: 'platform',
+        [BUILD_ID_TAG]: 'b-1',
+        [CURRENT_TAG]: 'true',
+        'jumpbox-built-at': '2026-03-01T10:00:00.000Z',
       }),
-    ).resolves.toEqual({ tagged: false });
-    expect(h.emulator.state.requests().length).toBe(before);
-    await expect(
-      tagImage(deps, {
-        imageId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/images/missing`,
-        buildId: 'b',
-      }),
-    ).rejects.toMatchObject({ statusCode: 404 });
+    );
+    expect((await h.clients.compute.images.get(old2.rg, old2.name)).tags?.[CURRENT_TAG]).toBeUndefined();
+    await expect(h.clients.compute.images.get(old1.rg, old1.name)).rejects.toMatchObject({ statusCode: 404 });
+    // Images of other owners are never touched.
+    expect((await h.clients.compute.images.get(other.rg, other.name)).tags).toEqual({ owner: 'platform' });
+  });
+
+  it('retentionSplit keeps the current image and the newest others, whatever the order given', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.tuple(fc.integer({ min: 20250101, max: 20251231 }), fc.integer({ min: 1, max: 9 })),
+          {
+            minLength: 1,
+            maxLength: 12,
+            selector: ([d, n]) => `${d}-${n}`,
+          },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        (entries, count) => {
+          const images = entries.map(([date, n]) => ({
+            id: `/i/${DEF}-${date}-${n}`,
+            name: `${DEF}-${date}-${n}`,
+            tags: {},
+          }));
+          const current = images[0]!;
+          const { keep, drop } = retentionSplit(DEF, images, current.id, count);
+          expect(keep.length).toBe(Math.min(count, images.length));
+          expect(keep[0]).toBe(current);
+          expect(keep.length + drop.length).toBe(images.length);
+          const key = (x: { name: string }) =>
+            x.name
+              .slice(DEF.length + 1)
+              .split('-')
+              .map(Number) as [number, number];
+          const newer = (a: [number, number], b: [number, number]) =>
+            a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+          for (const k of keep.slice(1)) for (const d of drop) expect(newer(key(d), key(k))).toBe(false);
+        },
+      ),
+    );
   });
 });
 

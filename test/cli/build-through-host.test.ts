@@ -92,7 +92,6 @@ describe('jumpbox-builder build against the local host', () => {
     await app.host.waitForInstance(buildInstanceId('ops-box'));
     // Virtual time stands still unless the test drives it, so this build cannot end within the 1 s timeout.
     const waiting = cli();
-    const started = Date.now();
     const code = await waiting.run(
       'ops-box',
       '--wait',
@@ -105,7 +104,6 @@ describe('jumpbox-builder build against the local host', () => {
       '--cancel-on-timeout',
     );
     expect(code).toBe(EXIT.timeout);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(waiting.err.join('')).toContain('timed out');
     const done = await app.host.waitForInstance(buildInstanceId('ops-box'));
     expect((done.output as { result: string }).result).toBe('Canceled');

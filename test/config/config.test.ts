@@ -70,6 +70,9 @@ describe('parseConfig', () => {
             'AZURE_CLIENT_ID',
             'ARM_CA_CERT_PATH',
             'RECORDS_TABLE_ENDPOINT',
+            'GALLERY_RESOURCE_GROUPS',
+            'CONTAINER_INSTANCE_SUBNET_ID',
+            'DOWNLOAD_MIRROR_URL',
           ].includes(name),
       )
       .map(([name]) => name);
@@ -219,15 +222,34 @@ describe('gallery sources', () => {
   const defs = (sub: string) =>
     JSON.stringify([{ name: 'from-gallery', source: { galleryImageId: gallery(sub) } }]);
 
-  it('accepts a gallery in the app subscription', () => {
+  it('accepts a gallery in the app subscription, in a group the deployment covers', () => {
     expect(
-      parseConfig({ ...sample, IMAGE_DEFINITIONS: defs(sample.AZURE_SUBSCRIPTION_ID!) }).definitions,
+      parseConfig({
+        ...sample,
+        GALLERY_RESOURCE_GROUPS: 'rg-gallery',
+        IMAGE_DEFINITIONS: defs(sample.AZURE_SUBSCRIPTION_ID!),
+      }).definitions,
     ).toHaveLength(1);
+  });
+
+  it('refuses a gallery in a resource group the deployed rights do not cover, naming the fix', () => {
+    expect(problemsOf({ ...sample, IMAGE_DEFINITIONS: defs(sample.AZURE_SUBSCRIPTION_ID!) })).toEqual([
+      {
+        setting: 'IMAGE_DEFINITIONS',
+        message: expect.stringMatching(
+          /^\[0\]\.source\.galleryImageId is in resource group rg-gallery, .*add rg-gallery to GALLERY_RESOURCE_GROUPS/,
+        ),
+      },
+    ]);
   });
 
   it('refuses a gallery in another subscription at start-up, naming the field', () => {
     expect(
-      problemsOf({ ...sample, IMAGE_DEFINITIONS: defs('11111111-2222-4333-8444-555555555555') }),
+      problemsOf({
+        ...sample,
+        GALLERY_RESOURCE_GROUPS: 'rg-gallery',
+        IMAGE_DEFINITIONS: defs('11111111-2222-4333-8444-555555555555'),
+      }),
     ).toEqual([
       {
         setting: 'IMAGE_DEFINITIONS',

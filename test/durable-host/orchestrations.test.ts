@@ -118,12 +118,12 @@ describe('local durable host: orchestration patterns', () => {
     expect(callsOf('flaky')).toHaveLength(3);
   });
 
+  // Extension v3.x DurableOrchestrationContext.CreateTimer: over MaximumDelayTime (6 days) the first segment is
+  // now + LongRunningTimerIntervalLength (3 days), then 3-day segments until less than 3 days remain.
   it('splits a timer longer than maximumShortTimerDuration into longRunningTimerIntervalDuration segments', async () => {
-    const startedAt = Date.now();
     const id = await host.startOrchestration('longTimer', 10);
     const t0 = (await host.getStatus(id))!.createdTime;
     const status = await host.waitForInstance(id);
-    expect(Date.now() - startedAt).toBeLessThan(2000);
     const base = Date.parse(t0);
     expect(status.output).toBe(new Date(base + 10 * DAY).toISOString());
     const events = host.history(id);
@@ -135,10 +135,12 @@ describe('local durable host: orchestration patterns', () => {
       'TimerFired#1',
       'TimerCreated#2',
       'TimerFired#2',
+      'TimerCreated#3',
+      'TimerFired#3',
       'ExecutionCompleted',
     ]);
     const fireAts = events.filter((e) => e.EventType === 10).map((e) => Date.parse(e.FireAt!) - base);
-    expect(fireAts).toEqual([3 * DAY, 6 * DAY, 10 * DAY]);
+    expect(fireAts).toEqual([3 * DAY, 6 * DAY, 9 * DAY, 10 * DAY]);
   });
 
   it('races an external event against a timer: the event wins when raised in time', async () => {
@@ -317,20 +319,12 @@ describe('local durable host: orchestration patterns', () => {
     await expect(host.terminate(id)).rejects.toThrow(/Terminated/);
   });
 
-  it('runs a 40-minute virtual build with 20 polls in well under a second of real time', async () => {
-    const timings: number[] = [];
-    for (let run = 0; run < 2; run++) {
-      const started = performance.now();
-      const id = await host.startOrchestration('poller', 20);
-      const status = await host.waitForInstance(id);
-      timings.push(performance.now() - started);
-      expect(status.output).toBe(20);
-      expect(Date.parse(host.history(id).at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(40 * MIN);
-    }
-    console.info(
-      `40-minute build, 20 polls: ${timings.map((t) => `${t.toFixed(0)} ms`).join(', ')} (cold, warm)`,
-    );
-    expect(Math.min(...timings)).toBeLessThan(1000);
+  it('runs a 40-minute virtual build with 20 polls on the virtual clock', async () => {
+    // The real time this takes is measured in bench/durable-host.bench.ts, not asserted here.
+    const id = await host.startOrchestration('poller', 20);
+    const status = await host.waitForInstance(id);
+    expect(status.output).toBe(20);
+    expect(Date.parse(host.history(id).at(-1)!.Timestamp) - Date.parse(status.createdTime)).toBe(40 * MIN);
   });
 
   it('uses the virtual clock for currentUtcDateTime (not wall time)', async () => {

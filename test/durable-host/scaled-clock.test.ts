@@ -8,17 +8,16 @@ const { host } = await startTestHost({ clock });
 afterAll(() => host.stop());
 
 it('waits real time for a durable timer in scaled mode and fires it at its virtual due time', async () => {
-  const realStart = performance.now();
+  const virtualStart = clock.now();
   const id = await host.startOrchestration('plan', [
     { kind: 'timer', minutes: 2 },
     { kind: 'activity', value: 7 },
   ]);
   const status = await host.waitForInstance(id, { timeoutMs: 5000 });
-  const realElapsed = performance.now() - realStart;
   expect(status.output).toEqual([14]);
-  // 2 virtual minutes = 100 ms of real time at 1200x
-  expect(realElapsed).toBeGreaterThanOrEqual(90);
-  expect(realElapsed).toBeLessThan(3000);
+  // Nobody moved the clock: the scaled clock itself passed the 2 virtual minutes (about 100 ms of real time
+  // at 1200x; how long that really took is a figure for bench/, not an assertion).
+  expect(clock.now() - virtualStart).toBeGreaterThanOrEqual(2 * 60_000);
   const events = host.history(id);
   expect(shape(events).slice(0, 3)).toEqual(['ExecutionStarted', 'TimerCreated#0', 'TimerFired#0']);
   const fired = events.find((e) => e.EventType === 11)!;

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { downloadRules, egressAllowList, egressTable, SEED_HOSTS_DROPPED } from '../../src/image/egress.js';
+import {
+  downloadRules,
+  egressAllowList,
+  egressTable,
+  SEED_HOSTS_DROPPED,
+  scannerRules,
+} from '../../src/image/egress.js';
 import { DEFAULT_TOOLS_MANIFEST, resolveManifest } from '../../src/image/tools-manifest.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,7 +53,16 @@ const SEED_TABLE_COPY = [
 ].join('\n');
 
 /** Hosts the default list adds over the seed, each for a documented reason. */
-const ADDED_OVER_SEED = new Set(['dl.k8s.io', 'release-assets.githubusercontent.com', 'www.hashicorp.com']);
+// dl.k8s.io, the GitHub asset CDN and HashiCorp's key host replace seed hosts; the last three serve the
+// vulnerability scanner's database (Trivy's default repositories: mirror.gcr.io, then ghcr.io).
+const ADDED_OVER_SEED = new Set([
+  'dl.k8s.io',
+  'release-assets.githubusercontent.com',
+  'www.hashicorp.com',
+  'mirror.gcr.io',
+  'ghcr.io',
+  'pkg-containers.githubusercontent.com',
+]);
 
 describe('egress allow-list of the default manifest', () => {
   const rules = egressAllowList(DEFAULT_TOOLS_MANIFEST);
@@ -89,5 +104,17 @@ describe('egress allow-list of the default manifest', () => {
       resolveManifest({ 'aks-preview': { enabled: true, version: '1.0.0b1' } }),
     );
     expect(preview.map((r) => r.fqdn)).toContain('azcliextensionsync.blob.core.windows.net');
+  });
+});
+
+describe('egress of the scan step', () => {
+  it('adds the scanner download and its database hosts, and drops them when the gate is off', () => {
+    const withScan = egressAllowList(DEFAULT_TOOLS_MANIFEST).map((r) => r.fqdn);
+    const noScan = egressAllowList(DEFAULT_TOOLS_MANIFEST, { scan: false }).map((r) => r.fqdn);
+    for (const h of DEFAULT_TOOLS_MANIFEST.scanner.dbHosts) {
+      expect(withScan).toContain(h);
+      expect(noScan).not.toContain(h);
+    }
+    expect(scannerRules(DEFAULT_TOOLS_MANIFEST).some((r) => r.why.includes('trivy'))).toBe(true);
   });
 });

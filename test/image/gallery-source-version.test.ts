@@ -17,7 +17,11 @@ import { minimalSettings, SOURCE_GALLERY_IMAGE } from './support/examples.js';
 const env = minimalSettings;
 
 function configWith(source: Record<string, unknown>) {
-  return parseConfig({ ...env, IMAGE_DEFINITIONS: JSON.stringify([{ name: 'golden-jb', source }]) });
+  return parseConfig({
+    ...env,
+    GALLERY_RESOURCE_GROUPS: 'rg-golden',
+    IMAGE_DEFINITIONS: JSON.stringify([{ name: 'golden-jb', source }]),
+  });
 }
 
 interface FakeVersion {

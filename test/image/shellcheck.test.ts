@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { customizerScripts, validationScripts } from '../../src/image/customizer-scripts.js';
 import { DEFAULT_TOOLS_MANIFEST, resolveManifest } from '../../src/image/tools-manifest.js';
+import { DEFAULT_GATE, type VulnerabilityGate } from '../../src/supply-chain/gate.js';
 
 const run = promisify(execFile);
 const SHELLCHECK = process.env.SHELLCHECK ?? '/usr/bin/shellcheck';
@@ -19,6 +20,26 @@ const manifests = {
     'aks-preview': { enabled: true, version: '1.0.0b1' },
   }),
   'no-azure-cli': resolveManifest({ 'azure-cli': { enabled: false } }),
+  'added-tool': resolveManifest({
+    k9s: {
+      version: '0.50.9',
+      url: 'https://github.com/derailed/k9s/releases/download/v{version}/k9s_Linux_amd64.tar.gz',
+      archive: 'tar.gz',
+      member: 'k9s',
+      binary: 'k9s',
+      checksumUrl: 'https://github.com/derailed/k9s/releases/download/v{version}/checksums.sha256',
+      versionCommand: 'k9s version --short',
+    },
+  }),
+};
+
+const gates = {
+  default: DEFAULT_GATE,
+  allowlisted: {
+    enabled: true,
+    failOn: 'CRITICAL',
+    allowlist: [{ id: 'CVE-2024-6387', expires: '2027-01-31', reason: 'quote \' and "double" survive' }],
+  } satisfies VulnerabilityGate,
 };
 
 async function shellcheck(file: string): Promise<{ code: number; out: string }> {
@@ -33,7 +54,10 @@ async function shellcheck(file: string): Promise<{ code: number; out: string }> 
 
 describe.skipIf(!existsSync(SHELLCHECK) && !process.env.CI)('shellcheck on every generated script', () => {
   for (const [label, manifest] of Object.entries(manifests)) {
-    for (const script of [...customizerScripts(manifest), ...validationScripts(manifest)]) {
+    for (const script of [
+      ...customizerScripts(manifest, label === 'added-tool' ? gates.allowlisted : gates.default),
+      ...validationScripts(manifest),
+    ]) {
       it(`${label}: ${script.name} is clean`, async () => {
         const file = join(dir, `${label}-${script.name}.sh`);
         writeFileSync(file, script.content);

@@ -65,10 +65,11 @@ function world(w: World) {
           expectedSeconds: 35 * 60,
           deadlineSeconds: 105 * 60,
           logLocation: 'https://a/c/aks-jumpbox/b1/',
+          grantPropagationTimeoutSeconds: 30 * 60,
         });
       case ACTIVITY.startRun:
         runStart = now;
-        return ok({ startedAt: new Date(now).toISOString(), replacedImages: [] });
+        return ok({ templateName: 'aks-jumpbox-abc', startedAt: new Date(now).toISOString() });
       case ACTIVITY.cancelRun:
         cancelAt ??= now;
         return ok({ requested: true });
@@ -89,6 +90,8 @@ function world(w: World) {
       }
       case ACTIVITY.archiveLogs:
         return ok({ logs: ['https://a/c/aks-jumpbox/b1/customization.log'], runGuids: ['g'] });
+      case ACTIVITY.grantImageContributor:
+        return ok({ scopes: ['/rg'], assignments: [] });
       case ACTIVITY.revokeImageContributor:
         return ok({ removed: ['/ra'], keptFor: [] });
       default:
@@ -124,12 +127,13 @@ describe('build flow on a fake driver', () => {
       ACTIVITY.builderIdentity,
       ACTIVITY.persistentRoles,
       ACTIVITY.sourceVersion,
-      ACTIVITY.deployTemplate,
+      ACTIVITY.pollingPolicy,
       ACTIVITY.grantImageContributor,
+      ACTIVITY.deployTemplate,
       ACTIVITY.startRun,
       ACTIVITY.archiveLogs,
       ACTIVITY.revokeImageContributor,
-      ACTIVITY.tagImage,
+      ACTIVITY.promoteImage,
     ];
     const firstIndex = order.map((n) => r.names.indexOf(n));
     expect(firstIndex.every((i) => i >= 0)).toBe(true);
@@ -177,7 +181,7 @@ describe('build flow on a fake driver', () => {
   });
 
   it('an unexpected (host-level) error after the grant still revokes it', () => {
-    const r = drive({ runMinutes: 40, throwIn: ACTIVITY.pollingPolicy });
+    const r = drive({ runMinutes: 40, throwIn: ACTIVITY.deployTemplate });
     expect(r.output).toMatchObject({ result: 'Failed', error: { code: 'ActivityFailed' } });
     expect(r.names).toContain(ACTIVITY.revokeImageContributor);
   });
@@ -240,5 +244,85 @@ describe('build flow on a fake driver', () => {
     const gaps = polls.slice(1).map((p, i) => p - polls[i]!);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('just-in-time grant that survives role-assignment propagation', () => {
+  const refused: ClassifiedFailure = {
+    kind: 'permanent',
+    code: 'GrantNotEffective',
+    message:
+      'Not authorized to access the resource /subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/x. Please check the user assigned identity has the correct permissions.',
+  };
+  const statusesOf = (r: ReturnType<typeof drive>) =>
+    r.log.statuses as { phase?: string; grantWaitSeconds?: number; grantPropagationSeconds?: number }[];
+  const finalRecord = (r: ReturnType<typeof drive>) =>
+    (
+      r.log.activities.filter((a) => a.name === ACTIVITY.recordBuild).at(-1)!.input as {
+        patch: Record<string, unknown>;
+      }
+    ).patch;
+
+  it.each([3, 6])(
+    'refused %i times: waits on durable timers in phase waiting-for-grant, then succeeds',
+    (n) => {
+      const r = drive({ runMinutes: 40, failures: { [ACTIVITY.startRun]: Array(n).fill(refused) } });
+      expect(r.output.result).toBe('Succeeded');
+      expect(r.attempts[ACTIVITY.startRun]).toBe(n + 1);
+      const grantAt = r.log.activities.find((a) => a.name === ACTIVITY.grantImageContributor)!.at;
+      const starts = r.log.activities
+        .filter((a) => a.name === ACTIVITY.startRun)
+        .map((a) => (a.at - grantAt) / 1000);
+      // Backoff 30, 60, 120, 240, 240… seconds between attempts.
+      const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
+      expect(gaps).toEqual([30, 60, 120, 240, 240, 240].slice(0, n));
+      const waiting = statusesOf(r).filter((s) => s.phase === 'waiting-for-grant');
+      expect(waiting.length).toBeGreaterThan(0);
+      expect(waiting.some((s) => (s.grantWaitSeconds ?? 0) > 0)).toBe(true);
+      expect(r.output.grant).toMatchObject({ refusals: n, propagationSeconds: starts.at(-1) });
+      expect(finalRecord(r)).toMatchObject({ grantRefusals: n, grantPropagationSeconds: starts.at(-1) });
+      expect((finalRecord(r).grantSeconds as number) >= 40 * 60).toBe(true);
+      expect(r.names.filter((x) => x === ACTIVITY.revokeImageContributor)).toHaveLength(1);
+    },
+  );
+
+  it('never effective within GRANT_PROPAGATION_TIMEOUT_MINUTES: Failed naming propagation, grant revoked, no run', () => {
+    const r = drive({ runMinutes: 40, failures: { [ACTIVITY.startRun]: Array(50).fill(refused) } });
+    expect(r.output.result).toBe('Failed');
+    expect(r.output.error?.code).toBe('GrantPropagationTimeout');
+    expect(r.output.error?.message).toMatch(/propagation/);
+    expect(r.output.error?.message).toMatch(/GRANT_PROPAGATION_TIMEOUT_MINUTES/);
+    const grantAt = r.log.activities.find((a) => a.name === ACTIVITY.grantImageContributor)!.at;
+    const last = r.log.activities.filter((a) => a.name === ACTIVITY.startRun).at(-1)!.at;
+    expect((last - grantAt) / 1000).toBe(30 * 60); // the last attempt lands on the bound
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+    expect(r.names).not.toContain(ACTIVITY.runStatus);
+    expect(r.names).not.toContain(ACTIVITY.archiveLogs);
+  });
+
+  it('a template creation refused for rights is waited for the same way', () => {
+    const r = drive({ runMinutes: 40, failures: { [ACTIVITY.deployTemplate]: [refused, refused] } });
+    expect(r.output.result).toBe('Succeeded');
+    expect(r.attempts[ACTIVITY.deployTemplate]).toBe(3);
+    expect(r.output.grant?.refusals).toBe(2);
+  });
+
+  it('a cancel request while waiting for the grant ends the build Canceled and removes the grant', () => {
+    const r = drive(
+      { runMinutes: 40, failures: { [ACTIVITY.startRun]: Array(50).fill(refused) } },
+      { name: 'cancel', atMs: 3 * MIN },
+    );
+    expect(r.output).toMatchObject({ result: 'Canceled', error: { code: 'CanceledByRequest' } });
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+    expect(r.names).not.toContain(ACTIVITY.cancelRun);
+  });
+
+  it('other permanent failures of the run are not retried', () => {
+    const r = drive({
+      runMinutes: 40,
+      failures: { [ACTIVITY.startRun]: [{ kind: 'permanent', code: 'InvalidTemplateState', message: 'x' }] },
+    });
+    expect(r.output.error?.code).toBe('InvalidTemplateState');
+    expect(r.attempts[ACTIVITY.startRun]).toBe(1);
   });
 });

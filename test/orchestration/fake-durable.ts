@@ -169,6 +169,11 @@ export function runFlow<T>(
       const finished = stepSub(sub, raiseAt);
       if (finished) return { value: sub, throw: false };
     }
+    const timer = t.tasks.find((x) => x.kind === 'timer') as Extract<Task, { kind: 'timer' }> | undefined;
+    if (timer && (raiseAt === undefined || timer.at <= raiseAt)) {
+      settle(timer, owner);
+      return { value: timer, throw: false };
+    }
     if (ev) {
       settle(ev, owner);
       return { value: ev, throw: false };

@@ -1,6 +1,7 @@
 /**
  * `npm run simulate` from the command line, each variant in its own process (as a user runs it): exit
- * code, the final JSON line, the grant removed, logs archived, the reason printed, under 30 s real time.
+ * code, the final JSON line, the grant removed, logs archived, the reason printed. Their real time is a
+ * figure in bench/simulate.bench.ts, not an assertion here.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +20,9 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 function simulate(...args: string[]): Promise<Run> {
-  const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', ...args], {
       cwd: ROOT,
@@ -39,7 +38,7 @@ function simulate(...args: string[]): Promise<Run> {
       stderr += d.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -71,9 +70,6 @@ describe('npm run simulate', () => {
       ].sort(),
     );
     expect(r.stderr).toMatch(/Image Contributor: +removed/);
-    // Real time of the whole command (start-up included) is measured standalone in
-    // bench/results/simulate.txt; here other test files compete for the CPUs, so only a loose bound.
-    expect(r.ms).toBeLessThan(90_000);
   });
 
   it('--fail customizer, as a user runs it: exit 1, plain progress lines (not a TTY), the reason printed', async () => {
@@ -86,7 +82,6 @@ describe('npm run simulate', () => {
     expect(r.stdout).toMatch(/archived logs: +https:\/\/\S+\/ops-box\/ops-box\.\S+\//);
     expect(r.stdout).toMatch(/Image Contributor: +removed \(0 assignments left\)/);
     expect(r.stdout.includes('\r') || r.stdout.includes(String.fromCharCode(27))).toBe(false);
-    expect(r.ms).toBeLessThan(90_000);
   });
 
   it.each([
@@ -95,9 +90,8 @@ describe('npm run simulate', () => {
     ['distribution', 'Failed', /^Distributing: .*AuthorizationFailed/],
     ['timeout', 'TimedOut', /buildTimeoutInMinutes/],
   ] as const)(
-    '--fail %s: %s, logs archived, grant removed, the reason kept, < 30 s',
+    '--fail %s: %s, logs archived, grant removed, the reason kept',
     async (fail, status, reason) => {
-      const started = Date.now();
       const lines: string[] = [];
       const r = await runSimulation(
         { fail: fail === 'none' ? undefined : fail, definition: 'aks-jumpbox', json: true },
@@ -113,7 +107,6 @@ describe('npm run simulate', () => {
         expect(r.imageId).toMatch(/\/images\//);
         expect(r.error).toBeUndefined();
       }
-      expect(Date.now() - started).toBeLessThan(30_000);
     },
   );
 

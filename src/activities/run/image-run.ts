@@ -1,12 +1,34 @@
 /**
  * The Image Builder run: start it without waiting for the long-running operation (builds take 20-60
  * minutes; activities must stay short), read its status, cancel it.
+ *
+ * Two things real Azure does that the status reads must survive:
+ * - Image Builder checks the builder identity's rights on every distribution target when the run is invoked,
+ *   and refuses the run at once without them ("Not authorized to access the resource …/images/… Please check
+ *   the user assigned identity has the correct permissions", MicrosoftDocs/azure-docs issue 99193). A role
+ *   assignment made minutes before may not be effective yet (Azure RBAC troubleshooting: changes can take
+ *   minutes to take effect), so `startRun` reports that refusal as GrantNotEffective and the orchestration
+ *   retries on durable timers.
+ * - A run refused or failed before Image Builder updates `lastRunStatus` leaves the previous run's status in
+ *   place. The status read compares `lastRunStatus.startTime` with the one seen before the run was requested,
+ *   and asks the run's own long-running operation what happened while they are the same.
  */
-import { statusOf } from '../../azure/errors.js';
+import { restorePoller } from '@azure/arm-imagebuilder';
+import { ClassifiedError, classifyError, permanent, statusOf } from '../../azure/errors.js';
 import type { ActivityDeps } from '../deps.js';
 
 export interface RunRef {
   readonly templateName: string;
+}
+
+/** What the status reads need to tell this run from the template's previous one. */
+export interface RunHandle extends RunRef {
+  /** lastRunStatus.startTime before this run was requested (undefined: the template never ran). */
+  readonly previousRunStartTime?: string | undefined;
+  /** The run's long-running operation (serialized poller), to learn a failure lastRunStatus does not show. */
+  readonly operation?: string | undefined;
+  /** ISO time the run was requested. */
+  readonly requestedAt?: string | undefined;
 }
 
 export interface RunStatus {
@@ -17,6 +39,8 @@ export interface RunStatus {
   readonly endTime: string | undefined;
   /** Artifact ids of the run outputs (managed image id, gallery version id), when the run ended well. */
   readonly artifactIds: readonly string[];
+  /** lastRunStatus still shows the previous run: this one has not been registered yet (or never was). */
+  readonly stale?: boolean | undefined;
 }
 
 export const TERMINAL_RUN_STATES = ['Succeeded', 'PartiallySucceeded', 'Failed', 'Canceled'] as const;
@@ -25,77 +49,129 @@ export function isTerminalRunState(state: string | undefined): boolean {
   return state !== undefined && (TERMINAL_RUN_STATES as readonly string[]).includes(state);
 }
 
-type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
-
-const MANAGED_IMAGE_ID =
-  /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
+/** Code of a run (or template creation) refused for lack of rights that may simply not be effective yet. */
+export const GRANT_NOT_EFFECTIVE = 'GrantNotEffective';
 
 /**
- * A managed image cannot be overwritten by a distribution (Image Builder fails at Distributing). A rerun of
- * an unchanged template (forced build) targets the same, content-named image: the previous image of
- * identical content is deleted first. Returns the ids deleted.
+ * An authorization refusal by Image Builder: ARM's AuthorizationFailed (403), or Image Builder's own
+ * "Not authorized to access the resource … Please check the user assigned identity has the correct
+ * permissions" (MicrosoftDocs/azure-docs issue 99193; Azure/azvmimagebuilder issue 60).
  */
-export async function clearManagedImageTargets(
-  deps: Deps & Pick<ActivityDeps, 'sleep'>,
-  input: RunRef,
-): Promise<string[]> {
-  const t = await deps.clients.imageBuilder.virtualMachineImageTemplates.get(
-    deps.config.resourceGroups.imageBuilder,
-    input.templateName,
+export function isAuthorizationRefusal(code: string | undefined, message: string | undefined): boolean {
+  return (
+    /^(AuthorizationFailed|LinkedAuthorizationFailed|Unauthorized|Forbidden|Http403)$/i.test(code ?? '') ||
+    /Not authorized to access the resource|does not have authorization to perform action/i.test(message ?? '')
   );
-  const deleted: string[] = [];
-  for (const d of t.distribute ?? []) {
-    const imageId =
-      (d as { type?: string; imageId?: string }).type === 'ManagedImage'
-        ? (d as { imageId?: string }).imageId
-        : undefined;
-    const m = imageId ? MANAGED_IMAGE_ID.exec(imageId) : null;
-    if (!imageId || !m) continue;
-    try {
-      await deps.clients.compute.images.get(m[1]!, m[2]!);
-    } catch (e) {
-      if (statusOf(e) === 404) continue;
-      throw e;
-    }
-    await deps.clients.compute.images.beginDeleteAndWait(m[1]!, m[2]!, { updateIntervalInMs: 1000 });
-    deleted.push(imageId);
-    deps.log(
-      `deleted ${imageId}: a rerun of ${input.templateName} rebuilds this image (same content) under the same name`,
-    );
-  }
-  return deleted;
 }
 
-/** Sends the run request (accepted = 202 with an operation to poll) and returns at once. */
-export async function startRun(
-  deps: Deps & Pick<ActivityDeps, 'sleep'>,
-  input: RunRef,
-): Promise<{ startedAt: string; replacedImages: string[] }> {
-  const replacedImages = await clearManagedImageTargets(deps, input);
+/** Lets an authorization refusal through as GrantNotEffective; everything else keeps its classification. */
+export function refusalAsGrantNotEffective(e: unknown): unknown {
+  const f = classifyError(e);
+  if (f.kind === 'permanent' && isAuthorizationRefusal(f.code, f.message)) {
+    return permanent(GRANT_NOT_EFFECTIVE, f.message);
+  }
+  return e;
+}
+
+type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
+
+/**
+ * Sends the run request and returns once it is accepted, after one look at its operation: a run Image
+ * Builder refuses at once (missing rights) fails here, as GrantNotEffective, instead of later.
+ */
+export async function startRun(deps: Deps, input: RunRef): Promise<RunHandle & { startedAt: string }> {
   const rg = deps.config.resourceGroups.imageBuilder;
   const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
+  const before = await ops.get(rg, input.templateName);
+  const previousRunStartTime = before.lastRunStatus?.startTime?.toISOString();
+  const requestedAt = new Date().toISOString();
   try {
     const poller = ops.run(rg, input.templateName);
     await poller.submitted();
+    try {
+      await poller.poll();
+    } catch (e) {
+      throw refusalAsGrantNotEffective(e);
+    }
+    const state = poller.operationState;
+    if (state?.status === 'failed' || state?.status === 'canceled') {
+      throw refusalAsGrantNotEffective(
+        state.error ?? Object.assign(new Error('the run operation failed'), { code: 'RunRefused' }),
+      );
+    }
+    const operation = await poller.serialize();
+    deps.log(`run of ${input.templateName} accepted`);
+    return {
+      templateName: input.templateName,
+      previousRunStartTime,
+      operation,
+      requestedAt,
+      startedAt: requestedAt,
+    };
   } catch (e) {
-    // 409 "already has a build in progress": an earlier attempt of this step started the run and its
-    // answer was lost (timed out, connection reset, host crashed after the request). The orchestration
-    // owns the template, so that run is this build's: carry on polling it instead of failing.
-    if (statusOf(e) !== 409) throw e;
-    const t = await ops.get(rg, input.templateName);
-    if (t.lastRunStatus?.runState !== 'Running') throw e;
-    deps.log(`run of ${input.templateName} already in progress (started by an earlier attempt); polling it`);
-    return { startedAt: (t.lastRunStatus.startTime ?? new Date()).toISOString(), replacedImages };
+    if (e instanceof ClassifiedError) throw e;
+    // 409 "already has a build in progress" while the template shows a Running run: an earlier attempt of
+    // this step started it and its answer was lost (timed out, connection reset, host crashed after the
+    // request). The orchestration owns the template, so that run is this build's: adopt it. Its start
+    // time is already in lastRunStatus, so there is no earlier start time to compare with.
+    if (statusOf(e) === 409 && before.lastRunStatus?.runState === 'Running') {
+      deps.log(
+        `run of ${input.templateName} already in progress (started by an earlier attempt); adopting it`,
+      );
+      return {
+        templateName: input.templateName,
+        previousRunStartTime: undefined,
+        requestedAt,
+        startedAt: before.lastRunStatus.startTime?.toISOString() ?? requestedAt,
+      };
+    }
+    throw refusalAsGrantNotEffective(e);
   }
-  deps.log(`run of ${input.templateName} accepted`);
-  return { startedAt: new Date().toISOString(), replacedImages };
 }
 
-export async function getRunStatus(deps: Deps, input: RunRef): Promise<RunStatus> {
+/** The run operation's failure, when it has failed (undefined while it runs or when it cannot be read). */
+async function operationFailure(deps: Deps, operation: string): Promise<string | undefined> {
+  try {
+    const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
+    const poller = restorePoller(deps.clients.imageBuilder, operation, ops.run);
+    try {
+      await poller.poll();
+    } catch (e) {
+      return classifyError(e).message;
+    }
+    const s = poller.operationState;
+    if (s?.status === 'failed' || s?.status === 'canceled') {
+      return s.error?.message ?? `the run operation ended ${s.status}`;
+    }
+  } catch (e) {
+    deps.log(`run operation could not be read: ${(e as Error).message}`);
+  }
+  return undefined;
+}
+
+export async function getRunStatus(deps: Deps, input: RunHandle): Promise<RunStatus> {
   const rg = deps.config.resourceGroups.imageBuilder;
   const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
   const t = await ops.get(rg, input.templateName);
   const s = t.lastRunStatus;
+  const startTime = s?.startTime?.toISOString();
+  const stale =
+    input.requestedAt !== undefined &&
+    (startTime === undefined ||
+      (input.previousRunStartTime !== undefined && startTime === input.previousRunStartTime));
+  if (stale) {
+    // lastRunStatus is still the previous run's (or absent): what did this run's operation do?
+    const failed = input.operation ? await operationFailure(deps, input.operation) : undefined;
+    return {
+      runState: failed !== undefined ? 'Failed' : 'Running',
+      runSubState: undefined,
+      message: failed,
+      startTime: undefined,
+      endTime: undefined,
+      artifactIds: [],
+      stale: true,
+    };
+  }
   const artifactIds: string[] = [];
   if (s?.runState === 'Succeeded' || s?.runState === 'PartiallySucceeded') {
     for await (const o of ops.listRunOutputs(rg, input.templateName)) {
@@ -108,7 +184,7 @@ export async function getRunStatus(deps: Deps, input: RunRef): Promise<RunStatus
     runState: s?.runState,
     runSubState: s?.runSubState,
     message: s?.message,
-    startTime: s?.startTime?.toISOString(),
+    startTime,
     endTime: s?.endTime?.toISOString(),
     artifactIds,
   };

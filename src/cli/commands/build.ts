@@ -1,16 +1,22 @@
 /**
  * `jumpbox-builder build --url <function app> --definition <name> [--reason TEXT] [--force] [--dry-run]
- *   [--wait] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]`
+ *   [--wait] [--follow] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]`
  *
- * For pipelines: starts a build over HTTP and, with --wait, follows it to a terminal state.
+ * For pipelines: starts a build over HTTP and, with --wait, follows it to a terminal state; with --follow,
+ * a 409 (a build of the definition is already running, e.g. the monthly timer's) follows that build.
  * The function key comes from an environment variable (default JUMPBOX_FUNCTION_KEY) and is never printed.
- * Progress goes to stderr as plain lines (colour only on a TTY); the result (image id, or JSON) to stdout.
- * Exit codes: 0 success, 1 build failure, 2 usage or HTTP errors (with the problem detail), 3 timeout.
+ * Progress goes to stderr (a status line redrawn in place on a TTY, plain lines otherwise); the result
+ * (image id, or JSON) to stdout. A failed build prints its archived log URLs.
+ * Exit codes: 0 success (also "up to date, nothing built"), 1 build failure, 2 usage, network or HTTP
+ * errors (with the problem detail or the network cause), 3 the CLI's own timeout.
  */
+import type { BuildProgress } from '../../orchestration/contracts.js';
+import { progressPercent } from '../build-progress.js';
 import type { CliCommand } from '../dispatch.js';
+import { ProgressDisplay } from '../progress.js';
+import { UsageError } from '../usage-error.js';
 
-/** A usage problem (exit 2). Local class: importing the dispatcher at runtime would load it as an entry. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export const EXIT = { ok: 0, buildFailed: 1, usage: 2, timeout: 3 } as const;
 export const DEFAULT_KEY_ENV = 'JUMPBOX_FUNCTION_KEY';
@@ -22,6 +28,8 @@ export interface BuildOptions {
   readonly force: boolean;
   readonly dryRun: boolean;
   readonly wait: boolean;
+  /** On 409, follow the running build of the definition instead of failing (implies waiting). */
+  readonly follow: boolean;
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
   readonly cancelOnTimeout: boolean;
@@ -41,13 +49,35 @@ export function parseDuration(text: string, option: string): number {
 }
 
 const USAGE =
-  'usage: jumpbox-builder build --url <function app URL> --definition <name> [--reason TEXT] [--force] [--dry-run] [--wait] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]';
+  'usage: jumpbox-builder build --url <function app URL> --definition <name> [--reason TEXT] [--force] [--dry-run] [--wait] [--follow] [--timeout 2h] [--poll-interval 15s] [--cancel-on-timeout] [--json] [--key-env NAME]';
+
+export const BUILD_HELP = `${USAGE}
+
+Starts a build of one image definition through the app's HTTP API (for pipelines).
+  --url URL              the function app, e.g. https://my-app.azurewebsites.net (http:// only for localhost)
+  --definition NAME      image definition to build
+  --reason TEXT          recorded with the build
+  --force                build even when the definition is up to date
+  --dry-run              print the plan (preflight, template, egress); create nothing
+  --wait                 follow the build to its end (progress on stderr, image id on stdout)
+  --follow               like --wait, and when a build of the definition is already running (HTTP 409),
+                         follow that build instead of failing
+  --timeout DURATION     how long --wait/--follow waits (default 2h; 90s, 15m, 2h)
+  --poll-interval DUR    time between status requests (default 15s)
+  --cancel-on-timeout    cancel the build when --timeout expires
+  --json                 one JSON object on stdout (buildId, status, imageId, upToDate, error, logs)
+  --key-env NAME         environment variable holding the function key (default ${DEFAULT_KEY_ENV})
+
+The function key is read from the environment and never printed.
+Exit codes: 0 succeeded (or up to date, nothing built); 1 the build failed, was canceled or timed out in
+Azure (its archived log URLs are printed); 2 usage, network or HTTP errors; 3 --timeout expired.
+`;
 
 export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   const values: Record<string, string> = {};
   const flags = new Set<string>();
   const valued = ['--url', '--definition', '--reason', '--timeout', '--poll-interval', '--key-env'];
-  const boolean = ['--force', '--dry-run', '--wait', '--cancel-on-timeout', '--json'];
+  const boolean = ['--force', '--dry-run', '--wait', '--follow', '--cancel-on-timeout', '--json'];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -91,7 +121,8 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     reason: values['--reason'],
     force: flags.has('--force'),
     dryRun: flags.has('--dry-run'),
-    wait: flags.has('--wait'),
+    wait: flags.has('--wait') || flags.has('--follow'),
+    follow: flags.has('--follow'),
     timeoutMs: parseDuration(values['--timeout'] ?? '2h', '--timeout'),
     pollIntervalMs: parseDuration(values['--poll-interval'] ?? '15s', '--poll-interval'),
     cancelOnTimeout: flags.has('--cancel-on-timeout'),
@@ -105,7 +136,12 @@ export interface BuildIo {
   readonly fetch: typeof fetch;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** stderr is a terminal: progress is a status line redrawn in place. */
   readonly isTTY: boolean;
+  /** Colour on the final line (default: isTTY; off with NO_COLOR). */
+  readonly colour?: boolean;
+  /** Terminal width (default 80). */
+  readonly columns?: () => number | undefined;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
 }
@@ -155,8 +191,46 @@ interface BuildStatusView {
   readonly terminal: boolean;
   readonly imageId?: string;
   readonly error?: { code: string; message: string };
-  readonly runtime?: { customStatus?: Record<string, unknown> } | null;
+  readonly runtime?: { customStatus?: Record<string, unknown>; output?: unknown } | null;
+  readonly record?: { readonly logUrls?: readonly string[]; readonly upToDate?: boolean } | null;
   readonly links?: { status: string; cancel: string };
+}
+
+/** "connect ECONNREFUSED 127.0.0.1:1" from fetch's `cause` chain (undici hides it behind "fetch failed"). */
+export function networkErrorText(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 4; depth++) {
+    const err = cur as { message?: string; code?: string; cause?: unknown };
+    const msg = err.message ?? String(cur);
+    if (!parts.some((p) => p.includes(msg)))
+      parts.push(err.code && !msg.includes(err.code) ? `${err.code} ${msg}` : msg);
+    cur = err.cause;
+  }
+  const text = parts.filter((p) => p !== 'fetch failed').join(': ') || parts.join(': ');
+  return text || 'unknown network error';
+}
+
+/** Hints for the usual network failures of a pipeline reaching the app. */
+function networkHint(text: string): string {
+  if (/bad port/.test(text)) {
+    return 'fetch refuses this port (a blocked port of the Fetch standard); use the port the app listens on';
+  }
+  if (/ECONNREFUSED/.test(text)) return 'nothing listens there; check --url and that the app is running';
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'the host name does not resolve; check --url';
+  if (/CERT|certificate|SSL|TLS/i.test(text)) return 'TLS failed; check the URL and the certificate chain';
+  if (/ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|timeout/i.test(text))
+    return 'no answer; check network access to the app';
+  return 'check --url and network access to the app';
+}
+
+/** Archived log URLs of a finished build: the record's copies, else the orchestration output's. */
+export function archivedLogs(view: BuildStatusView): string[] {
+  const fromRecord = view.record?.logUrls ?? [];
+  if (fromRecord.length > 0) return [...fromRecord];
+  const out = view.runtime?.output;
+  const logs = out && typeof out === 'object' ? (out as { logs?: unknown }).logs : undefined;
+  return Array.isArray(logs) ? logs.filter((l): l is string => typeof l === 'string') : [];
 }
 
 export async function runBuild(options: BuildOptions, io: BuildIo): Promise<number> {
@@ -167,8 +241,11 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
     );
     return EXIT.usage;
   }
-  const colour = (code: number, s: string) => (io.isTTY ? `\u001b[${code}m${s}\u001b[0m` : s);
-  const progress = (line: string) => io.stderr(`${line}\n`);
+  const display = new ProgressDisplay(
+    { write: io.stderr },
+    { tty: io.isTTY, colour: io.colour ?? io.isTTY, ...(io.columns ? { columns: io.columns } : {}) },
+  );
+  const progress = (line: string) => display.log(line);
   const headers = {
     'x-functions-key': key,
     accept: 'application/json',
@@ -193,23 +270,40 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
       ...(options.dryRun ? { dryRun: true } : {}),
     });
   } catch (e) {
-    io.stderr(`jumpbox-builder build: cannot reach ${options.url}: ${(e as Error).message}\n`);
+    const cause = networkErrorText(e);
+    io.stderr(`jumpbox-builder build: cannot reach ${options.url}: ${cause} (${networkHint(cause)})\n`);
     return EXIT.usage;
   }
   if (options.dryRun && started.status === 200) {
     io.stdout(`${JSON.stringify(started.body, null, options.json ? undefined : 2)}\n`);
     return EXIT.ok;
   }
-  if (started.status !== 202) {
+  let accepted: { buildId: string; statusUrl: string };
+  const conflict = (started.body && typeof started.body === 'object' ? started.body : {}) as Problem;
+  if (started.status === 202) {
+    accepted = started.body as { buildId: string; statusUrl: string };
+    progress(`build ${accepted.buildId} accepted for ${options.definition}`);
+  } else if (
+    started.status === 409 &&
+    options.follow &&
+    typeof conflict.runningBuildId === 'string' &&
+    typeof conflict.statusUrl === 'string'
+  ) {
+    accepted = { buildId: conflict.runningBuildId, statusUrl: conflict.statusUrl };
+    progress(
+      `build ${accepted.buildId} of ${options.definition} is already running; following it (--follow) instead of starting another`,
+    );
+  } else {
     io.stderr(
       `jumpbox-builder build: ${describeHttpFailure(started.status, started.body, options.keyEnv)}\n`,
     );
+    if (started.status === 409 && !options.follow) {
+      io.stderr('  pass --follow to wait for the running build instead\n');
+    }
     return EXIT.usage;
   }
-  const accepted = started.body as { buildId: string; statusUrl: string };
-  progress(`build ${accepted.buildId} accepted for ${options.definition}`);
   progress(`status: ${accepted.statusUrl}`);
-  if (!options.wait) {
+  if (!options.wait && !options.follow) {
     io.stdout(options.json ? `${JSON.stringify(accepted)}\n` : `${accepted.buildId}\n`);
     return EXIT.ok;
   }
@@ -227,12 +321,14 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
       failures = 0;
     } catch (e) {
       const status = e instanceof HttpFailure ? e.status : 0;
+      const message = e instanceof HttpFailure ? e.message : `network error: ${networkErrorText(e)}`;
       const retryable = status === 0 || status === 429 || status >= 500;
       if (!retryable || ++failures > 5) {
-        io.stderr(`jumpbox-builder build: ${(e as Error).message}\n`);
+        display.finish(`build ${accepted.buildId}: status unknown`, false);
+        io.stderr(`jumpbox-builder build: ${message}\n`);
         return EXIT.usage;
       }
-      progress(`status check failed (${(e as Error).message.split('\n')[0]}); retrying`);
+      progress(`status check failed (${message.split('\n')[0]}); retrying`);
       await io.sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - io.now())));
       if (io.now() >= deadline) return timedOut();
       continue;
@@ -246,22 +342,49 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
     ]
       .filter(Boolean)
       .join(' ');
-    if (line !== lastLine) {
-      const elapsed = typeof cs.elapsedSeconds === 'number' ? ` elapsed=${cs.elapsedSeconds}s` : '';
-      progress(`${line}${elapsed}`);
-      lastLine = line;
+    const elapsed = typeof cs.elapsedSeconds === 'number' ? `elapsed=${cs.elapsedSeconds}s` : undefined;
+    if (io.isTTY) {
+      display.update({
+        percent: view.terminal ? 100 : progressPercent(cs as Partial<BuildProgress>),
+        label: line,
+        detail: elapsed,
+      });
+    } else if (line !== lastLine) {
+      progress(`${line}${elapsed ? ` ${elapsed}` : ''}`);
     }
+    lastLine = line;
     if (view.terminal) {
       const ok = view.status === 'Succeeded';
-      progress(
-        ok
-          ? colour(32, `build ${view.buildId} Succeeded`)
-          : colour(31, `build ${view.buildId} ${view.status}`),
+      const upToDate = ok && view.record?.upToDate === true;
+      display.finish(
+        upToDate
+          ? `build ${view.buildId}: up to date, nothing built (same template and source version as the last successful build)`
+          : `build ${view.buildId} ${view.status}`,
+        ok,
       );
+      if (upToDate) progress(`current image: ${view.imageId ?? '(unknown)'}; pass --force to build anyway`);
       if (!ok && view.error) progress(`error: ${view.error.code}: ${view.error.message}`);
+      const logs = archivedLogs(view);
+      if (!ok) {
+        if (logs.length > 0) {
+          progress(
+            'archived logs (kept after the staging group is deleted; see docs/operations.md to read them):',
+          );
+          for (const l of logs) progress(`  ${l}`);
+        } else {
+          progress('archived logs: none (the build failed before Image Builder wrote any)');
+        }
+      }
       if (options.json) {
         io.stdout(
-          `${JSON.stringify({ buildId: view.buildId, status: view.status, imageId: view.imageId ?? null, error: view.error ?? null })}\n`,
+          `${JSON.stringify({
+            buildId: view.buildId,
+            status: view.status,
+            imageId: view.imageId ?? null,
+            upToDate,
+            error: view.error ?? null,
+            logs,
+          })}\n`,
         );
       } else if (ok) {
         io.stdout(`${view.imageId ?? ''}\n`);
@@ -274,6 +397,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
   }
 
   async function timedOut(): Promise<number> {
+    display.finish(`build ${accepted.buildId}: still running (CLI timeout)`, false);
     io.stderr(
       `jumpbox-builder build: timed out after ${Math.round(options.timeoutMs / 1000)}s; build ${accepted.buildId} is still running (${accepted.statusUrl})\n`,
     );
@@ -282,7 +406,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
         const r = await call('POST', `${accepted.statusUrl}/cancel`);
         io.stderr(`cancel requested: HTTP ${r.status}\n`);
       } catch (e) {
-        io.stderr(`cancel request failed: ${(e as Error).message}\n`);
+        io.stderr(`cancel request failed: ${networkErrorText(e)}\n`);
       }
     }
     if (options.json)
@@ -293,14 +417,9 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
 
 export const command: CliCommand = {
   summary:
-    'start a build over HTTP (for pipelines); --wait follows it: exit 0 ok, 1 failed, 2 usage/HTTP, 3 timeout',
+    'start a build over HTTP (for pipelines); --wait/--follow follow it: exit 0 ok, 1 failed, 2 usage/HTTP, 3 timeout',
+  usage: BUILD_HELP,
   async run(argv) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(
-        `${USAGE}\n\nThe function key is read from $${DEFAULT_KEY_ENV} (or the variable named by --key-env) and never printed.\n`,
-      );
-      return EXIT.ok;
-    }
     let options: BuildOptions;
     try {
       options = parseBuildArgs(argv);
@@ -314,7 +433,9 @@ export const command: CliCommand = {
       fetch,
       stdout: (t) => process.stdout.write(t),
       stderr: (t) => process.stderr.write(t),
-      isTTY: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+      isTTY: Boolean(process.stderr.isTTY),
+      colour: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+      columns: () => process.stderr.columns,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       now: () => Date.now(),
     });

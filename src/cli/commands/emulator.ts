@@ -1,6 +1,8 @@
 /**
- * `jumpbox-builder emulator [--time-scale N] [--seed FILE] [--record FILE]`: starts Azurite and the ARM
+ * `jumpbox-builder emulator [--time-scale N] [--scenario FILE] [--record FILE]`: starts Azurite and the ARM
  * emulator, prints one JSON line with the endpoints, and runs until SIGINT/SIGTERM, then stops both.
+ * `--scenario` is the same option as in `local` and `simulate` (it was `--seed` here; that name is refused
+ * with a pointer to the new one, so scripts fail loudly instead of silently ignoring it).
  */
 import { type CliCommand, UsageError } from '../dispatch.js';
 
@@ -9,13 +11,24 @@ const DEFAULT_TIME_SCALE = 200;
 
 export interface EmulatorArgs {
   readonly timeScale: number;
-  readonly seed?: string;
+  readonly scenario?: string;
   readonly record?: string;
 }
 
+export const EMULATOR_USAGE = `usage: jumpbox-builder emulator [--time-scale N] [--scenario FILE] [--record FILE]
+
+Starts Azurite and the local ARM emulator, prints one JSON line (armEndpoint, caCertPath, controlEndpoint,
+subscriptionId, storage) on stdout and runs until Ctrl+C (SIGINT) or SIGTERM.
+  --time-scale N     simulated seconds per real second (default ${DEFAULT_TIME_SCALE})
+  --scenario FILE    JSON scenario the emulator starts with (default: the built-in valid environment)
+  --record FILE      record every ARM request and response to FILE
+
+Exit codes: 0 stopped by a signal; 1 the stand-ins failed to start or stop; 2 usage error.
+`;
+
 export function parseEmulatorArgs(argv: readonly string[]): EmulatorArgs {
   let timeScale = DEFAULT_TIME_SCALE;
-  let seed: string | undefined;
+  let scenario: string | undefined;
   let record: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -32,21 +45,25 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorArgs {
           `--time-scale must be a positive number of simulated seconds per real second (got "${raw}")`,
         );
       }
-    } else if (arg === '--seed') seed = value();
+    } else if (arg === '--scenario') scenario = value();
     else if (arg === '--record') record = value();
-    else throw new UsageError(`unknown option ${arg}; options: --time-scale N, --seed FILE, --record FILE`);
+    else if (arg === '--seed') {
+      throw new UsageError('--seed is now --scenario FILE (the same option as in local and simulate)');
+    } else
+      throw new UsageError(`unknown option ${arg}; options: --time-scale N, --scenario FILE, --record FILE`);
   }
-  return { timeScale, ...(seed ? { seed } : {}), ...(record ? { record } : {}) };
+  return { timeScale, ...(scenario ? { scenario } : {}), ...(record ? { record } : {}) };
 }
 
 export const command: CliCommand = {
   summary: 'run Azurite + the local ARM emulator (prints one JSON line of endpoints; Ctrl+C stops)',
+  usage: EMULATOR_USAGE,
   async run(argv) {
     const args = parseEmulatorArgs(argv);
     const { startLocalAzure } = await import('../../local/local-azure.js');
     const local = await startLocalAzure({
       timeScale: args.timeScale,
-      ...(args.seed ? { scenarioFile: args.seed } : {}),
+      ...(args.scenario ? { scenarioFile: args.scenario } : {}),
       ...(args.record ? { recordFile: args.record } : {}),
     });
     process.stdout.write(

@@ -1,12 +1,15 @@
 /**
- * `npm run local` = `jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE]`:
+ * `npm run local` = `jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE] [--app DIR]`:
  * the whole app on the local Durable host against emulated Azure (Azurite + the ARM emulator with its
  * default scenario, on one virtual clock at a demo speed) - like `func start`, with no Azure needed.
+ * `--app DIR` runs an unpacked deployment package (`npm run package`) instead of this source tree: the host
+ * loads DIR/package.json's "main" with DIR's own node_modules, exactly the files Azure would run.
  * Prints ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdout, then runs until
  * SIGINT/SIGTERM and stops everything. The function key is a random local key for this run only.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setCredentialOverride } from '../../azure/clients.js';
 import { startLocalDurableHost } from '../../local/durable-host/index.js';
 import { startLocalAzure } from '../../local/local-azure.js';
@@ -18,11 +21,24 @@ export const DEFAULT_LOCAL_TIME_SCALE = 60;
 
 export class LocalUsageError extends Error {}
 
+export const LOCAL_USAGE = `usage: jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE]
+
+Runs the whole app on the local Durable host against emulated Azure (Azurite + the ARM emulator), prints
+ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdout and runs until Ctrl+C.
+  --time-scale N     simulated seconds per real second (default ${DEFAULT_LOCAL_TIME_SCALE})
+  --port P           HTTP port of the app (default 0: any free port)
+  --scenario FILE    JSON scenario the ARM emulator starts with (default: the built-in valid environment)
+  --record FILE      record every ARM request and response to FILE
+
+Exit codes: 0 stopped by a signal; 1 the stand-ins failed to start or stop; 2 usage error.
+`;
+
 export interface LocalArgs {
   readonly timeScale: number;
   readonly port: number;
   readonly scenario?: string | undefined;
   readonly record?: string | undefined;
+  readonly app?: string | undefined;
 }
 
 export function parseLocalArgs(argv: readonly string[]): LocalArgs {
@@ -30,6 +46,7 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
   let port = 0;
   let scenario: string | undefined;
   let record: string | undefined;
+  let app: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -53,13 +70,51 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
       }
     } else if (arg === '--scenario') scenario = value();
     else if (arg === '--record') record = value();
+    else if (arg === '--app') app = value();
     else {
       throw new LocalUsageError(
-        `unknown option ${arg}; options: --time-scale N (default ${DEFAULT_LOCAL_TIME_SCALE}), --port P, --scenario FILE, --record FILE`,
+        `unknown option ${arg}; options: --time-scale N (default ${DEFAULT_LOCAL_TIME_SCALE}), --port P, --scenario FILE, --record FILE, --app DIR`,
       );
     }
   }
-  return { timeScale, port, scenario, record };
+  return { timeScale, port, scenario, record, app };
+}
+
+/** The entry module of an unpacked package: DIR/package.json "main", which must exist. */
+export function packagedAppEntry(dir: string): string {
+  const root = resolve(dir);
+  const manifest = resolve(root, 'package.json');
+  if (!existsSync(manifest)) {
+    throw new LocalUsageError(
+      `--app ${dir}: no package.json there; unpack the zip that \`npm run package\` prints`,
+    );
+  }
+  const main = (JSON.parse(readFileSync(manifest, 'utf8')) as { main?: unknown }).main;
+  if (typeof main !== 'string' || main === '')
+    throw new LocalUsageError(`--app ${dir}: package.json has no "main"`);
+  const entry = resolve(root, main);
+  if (!existsSync(entry)) throw new LocalUsageError(`--app ${dir}: "main" (${main}) is not in the package`);
+  return entry;
+}
+
+/**
+ * The package's own copy of src/azure/clients.ts (next to its main, as in the source tree): a separate module
+ * instance from this CLI's, so the local credential must be set there too.
+ */
+async function useLocalCredentialIn(entry: string, credential: LocalTestCredential): Promise<void> {
+  const clientsUrl = new URL('../azure/clients.js', pathToFileURL(entry));
+  if (!existsSync(fileURLToPath(clientsUrl))) {
+    throw new LocalUsageError(
+      `--app: ${fileURLToPath(clientsUrl)} is missing; is this a package of this app?`,
+    );
+  }
+  const clients = (await import(clientsUrl.href)) as {
+    setCredentialOverride?: (c: LocalTestCredential) => void;
+  };
+  if (typeof clients.setCredentialOverride !== 'function') {
+    throw new LocalUsageError(`--app: ${fileURLToPath(clientsUrl)} exports no setCredentialOverride`);
+  }
+  clients.setCredentialOverride(credential);
 }
 
 /** src/functions/index.ts under tsx, dist/src/functions/index.js when compiled. */
@@ -70,10 +125,13 @@ function appEntryModule(): string {
 
 export const command: CliCommand = {
   summary: 'run the whole app locally on emulated Azure (prints one JSON line: baseUrl, functionKey, ...)',
+  usage: LOCAL_USAGE,
   async run(argv) {
     let args: LocalArgs;
+    let entry: string;
     try {
       args = parseLocalArgs(argv);
+      entry = args.app ? packagedAppEntry(args.app) : appEntryModule();
     } catch (e) {
       if (!(e instanceof LocalUsageError)) throw e;
       process.stderr.write(`jumpbox-builder local: ${e.message}\n`);
@@ -88,8 +146,9 @@ export const command: CliCommand = {
     setCredentialOverride(new LocalTestCredential());
     let host: Awaited<ReturnType<typeof startLocalDurableHost>>;
     try {
+      if (args.app) await useLocalCredentialIn(entry, new LocalTestCredential());
       host = await startLocalDurableHost({
-        entryModules: [appEntryModule()],
+        entryModules: [entry],
         clock: azure.clock,
         port: args.port,
         env: { ...azure.appSettings, DURABLE_TASK_HUB_NAME: 'jumpboxlocal' },
@@ -107,8 +166,9 @@ export const command: CliCommand = {
       })}\n`,
     );
     process.stderr.write(
-      `local: app on ${host.baseUrl} (${host.functions.size} functions), virtual clock x${args.timeScale}; Ctrl+C stops\n`,
+      `local: app${args.app ? ` from ${resolve(args.app)}` : ''} on ${host.baseUrl} (${host.functions.size} functions), virtual clock x${args.timeScale}; Ctrl+C stops\n`,
     );
+    process.stderr.write(`local: functions: ${[...host.functions.keys()].sort().join(', ')}\n`);
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {

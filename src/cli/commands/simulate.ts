@@ -18,7 +18,11 @@ import { type LocalDurableHost, startLocalDurableHost } from '../../local/durabl
 import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
 import { type BuildOutput, type BuildProgress, buildInstanceId } from '../../orchestration/contracts.js';
+import { progressPercent } from '../build-progress.js';
 import { type CliCommand, UsageError } from '../dispatch.js';
+import { ProgressDisplay } from '../progress.js';
+
+export { progressPercent };
 
 export const FAILURES = ['customizer', 'validation', 'distribution', 'timeout'] as const;
 export type SimulatedFailure = (typeof FAILURES)[number];
@@ -31,6 +35,19 @@ export interface SimulateArgs {
 
 export const SIMULATE_USAGE =
   'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--json]';
+
+export const SIMULATE_HELP = `${SIMULATE_USAGE}
+
+Runs one build end to end on emulated Azure (Azurite, the ARM emulator, the local Durable host with the
+app's real registrations) on virtual time, then prints a summary. Nothing reaches Azure.
+  --fail KIND         make the build fail: customizer, validation, distribution (the grant is removed
+                      mid-build) or timeout
+  --definition NAME   image definition to build (default aks-jumpbox)
+  --json              progress and summary on stderr; one JSON line on stdout
+
+Exit codes: 0 the build succeeded and no Image Contributor grant is left; 1 otherwise (e.g. a --fail run);
+2 usage error.
+`;
 
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   let fail: SimulatedFailure | undefined;
@@ -63,39 +80,6 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   return { fail, definition, json };
 }
 
-/** Percent done for a progress bar, from the phase and the run's sub-state. */
-export function progressPercent(p: Pick<BuildProgress, 'phase' | 'runSubState'> | undefined): number {
-  if (!p) return 0;
-  const before: Record<string, number> = {
-    queued: 0,
-    preflight: 2,
-    identity: 4,
-    roles: 6,
-    template: 8,
-    grant: 12,
-    run: 14,
-  };
-  if (p.phase in before) return before[p.phase]!;
-  if (p.phase === 'polling' || p.phase === 'cancelling') {
-    const sub: Record<string, number> = {
-      Queued: 16,
-      Building: 20,
-      Customizing: 30,
-      Optimizing: 70,
-      Validating: 75,
-      Distributing: 85,
-    };
-    return sub[p.runSubState ?? 'Queued'] ?? 16;
-  }
-  const after: Record<string, number> = { archiving: 94, revoking: 96, recording: 98, done: 100 };
-  return after[p.phase] ?? 0;
-}
-
-function bar(percent: number, width = 28): string {
-  const filled = Math.round((percent / 100) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}%`;
-}
-
 function minutes(ms: number): string {
   return `${(ms / 60000).toFixed(1)} min`;
 }
@@ -117,6 +101,8 @@ export interface SimulationIo {
   /** The final JSON line (stdout). */
   readonly json: (s: string) => void;
   readonly isTTY: boolean;
+  /** Terminal width for the progress line (default 80). */
+  readonly columns?: () => number | undefined;
 }
 
 function appEntryModule(): string {
@@ -150,12 +136,19 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
     const instanceId = buildInstanceId(args.definition);
     let lastLine = '';
     let started = azure.clock.now();
+    const display = new ProgressDisplay(
+      { write: io.out },
+      { tty: io.isTTY, colour: io.isTTY, ...(io.columns ? { columns: io.columns } : {}) },
+    );
+    let finished = false;
+    const log = (line: string) => display.log(line);
     const show = (progress: BuildProgress | undefined) => {
-      if (!progress || progress.buildId === undefined) return;
+      // Status reads still in flight when the build ended must not redraw a stale state.
+      if (finished || !progress || progress.buildId === undefined) return;
       const elapsed = minutes(azure.clock.now() - started);
       const label = `${progress.phase}${progress.runSubState ? ` / ${progress.runSubState}` : ''}`;
       if (io.isTTY) {
-        io.out(`\r${bar(progressPercent(progress))} ${label.padEnd(28)} ${elapsed.padStart(9)} simulated`);
+        display.update({ percent: progressPercent(progress), label, detail: `${elapsed} simulated` });
       } else if (label !== lastLine) {
         io.out(`[${elapsed.padStart(9)}] ${label}\n`);
       }
@@ -180,8 +173,8 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
     if (args.fail === 'timeout') control.setBuildBehaviour({ outcome: 'timeout' });
 
     started = azure.clock.now();
-    io.out(
-      `simulate: POST /api/builds {"definition":"${args.definition}"} on the app (local Durable host ${host.baseUrl})\n`,
+    log(
+      `simulate: POST /api/builds {"definition":"${args.definition}"} on the app (local Durable host ${host.baseUrl})`,
     );
     const res = await fetch(`${host.baseUrl}/api/builds`, {
       method: 'POST',
@@ -199,7 +192,7 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       );
     }
     const buildId = accepted.buildId;
-    io.out(`simulate: build ${buildId} of ${args.definition} accepted (202)\n`);
+    log(`simulate: build ${buildId} of ${args.definition} accepted (202)`);
 
     let contributorRemoved = false;
     let output: BuildOutput | undefined;
@@ -218,9 +211,7 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
             await clients.authorization.roleAssignments.delete(a.scope, a.name);
           }
           contributorRemoved = true;
-          io.out(
-            'simulate: the Image Contributor grant was removed during the build (--fail distribution)\n',
-          );
+          log('simulate: the Image Contributor grant was removed during the build (--fail distribution)');
         }
       }
       show(progress);
@@ -238,11 +229,18 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       // A little real time per simulated minute so that progress is visible on a terminal.
       if (io.isTTY) await new Promise((r) => setTimeout(r, 15));
     }
-    if (io.isTTY) io.out('\n');
+    finished = true;
     const simulatedMinutes = Math.round(((azure.clock.now() - started) / 60000) * 10) / 10;
+    const finalStatus = output?.result ?? (runtimeStatus || 'Unknown');
+    if (io.isTTY) {
+      display.finish(
+        `build ${buildId}: ${finalStatus}${output?.upToDate ? ' (up to date, nothing built)' : ''} after ${simulatedMinutes} min simulated`,
+        finalStatus === 'Succeeded',
+      );
+    }
     const left = imageContributorAssignments(emulator, settings).length;
     const result: SimulationResult = {
-      status: output?.result ?? (runtimeStatus || 'Unknown'),
+      status: finalStatus,
       buildId,
       imageId: output?.imageId ?? null,
       logs: output?.logs ?? [],
@@ -278,12 +276,14 @@ export function summaryLines(r: SimulationResult): string[] {
 export const command: CliCommand = {
   summary:
     'simulate one build end to end on emulated Azure (--fail customizer|validation|distribution|timeout, --json)',
+  usage: SIMULATE_HELP,
   async run(argv) {
     const args = parseSimulateArgs(argv);
     const io: SimulationIo = {
       out: (s) => (args.json ? process.stderr : process.stdout).write(s),
       json: (s) => process.stdout.write(s),
       isTTY: !args.json && process.stdout.isTTY === true,
+      columns: () => process.stdout.columns,
     };
     const r = await runSimulation(args, io);
     io.out(`${summaryLines(r).join('\n')}\n`);

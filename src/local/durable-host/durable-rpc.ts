@@ -10,6 +10,7 @@ import {
   InstanceExistsError,
   InstanceGoneError,
   InstanceNotFoundError,
+  InvalidArgumentError,
   UnknownFunctionError,
 } from './errors.js';
 import { eventTypeName, type HistoryEvent } from './history.js';
@@ -203,7 +204,7 @@ export async function handleDurableRequest(
   } catch (err) {
     if (err instanceof InstanceNotFoundError) return { status: 404 };
     if (err instanceof InstanceGoneError) return { status: 410 };
-    if (err instanceof UnknownFunctionError) {
+    if (err instanceof UnknownFunctionError || err instanceof InvalidArgumentError) {
       return { status: 400, body: errorBody('One or more of the arguments submitted is incorrect', err) };
     }
     if (err instanceof InstanceExistsError) {

@@ -11,9 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import type { VirtualClock } from '../clock.js';
 import {
+  FunctionTimeoutError,
   InstanceExistsError,
   InstanceGoneError,
   InstanceNotFoundError,
+  InvalidArgumentError,
   UnknownFunctionError,
 } from './errors.js';
 import { activityFailureRecord, failureDetailsOf } from './failure-details.js';
@@ -64,10 +66,56 @@ export interface EngineOptions {
   readonly activityConcurrency: number;
   readonly maximumShortTimerMs: number;
   readonly longRunningTimerIntervalMs: number;
+  /** host.json `functionTimeout` (ms; undefined = no limit), enforced on activities. */
+  readonly functionTimeoutMs?: number | undefined;
   /** host.json extensions.durableTask.overridableExistingInstanceStates */
   readonly overridableExistingInstanceStates: 'NonRunningStates' | 'AnyState';
   readonly log: InvocationLog;
   readonly onEpisode?: ((info: EpisodeInfo) => void) | undefined;
+}
+
+/** DurableClient.MaxInstanceIdLength (extension v3.x, ContextImplementations/DurableClient.cs). */
+export const MAX_INSTANCE_ID_LENGTH = 256;
+
+/**
+ * The instance-id rules of DurableClient.StartNewAsync (extension v3.x): no leading '@', none of
+ * '/', '\\', '?', '#' or a control character (char.IsControl: U+0000–U+001F, U+007F–U+009F), at most 256
+ * characters. Each is an ArgumentException (HTTP 400). The extension swaps the ArgumentException arguments
+ * for the first two rules, so .NET words them "instanceId (Parameter '<rule>')"; kept verbatim.
+ */
+export function checkInstanceId(id: string): string {
+  if (id.startsWith('@')) {
+    throw new InvalidArgumentError(
+      "instanceId (Parameter 'Orchestration instance ids must not start with @.')",
+    );
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the rule is about control characters
+  if (/[/\\?#\u0000-\u001f\u007f-\u009f]/.test(id)) {
+    throw new InvalidArgumentError(
+      "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.')",
+    );
+  }
+  if (id.length > MAX_INSTANCE_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      `Instance ID lengths must not exceed ${MAX_INSTANCE_ID_LENGTH} characters.`,
+    );
+  }
+  return id;
+}
+
+/** The extension's limit on a custom status: 16 KB of UTF-16 (DurableOrchestrationContext.SetCustomStatus). */
+export const MAX_CUSTOM_STATUS_KB = 16;
+
+/**
+ * Why the extension refuses this custom status, or undefined. The out-of-process shim passes a non-null
+ * customStatus to SetCustomStatus, which serializes it and measures `(int)(UTF-16 bytes / 1024.0)` KB
+ * (MessagePayloadDataConverter.Serialize); over 16 the ArgumentException fails the orchestration.
+ */
+export function customStatusRefusal(customStatus: unknown): string | undefined {
+  if (customStatus === undefined || customStatus === null) return undefined;
+  const kb = Math.floor((JSON.stringify(customStatus).length * 2) / 1024);
+  if (kb <= MAX_CUSTOM_STATUS_KB) return undefined;
+  return `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_KB} KB. The current payload size is ${kb.toLocaleString('en-US')} KB.`;
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -127,12 +175,7 @@ export class DurableEngine {
         `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Additional info: registered orchestrators are ${this.namesOf('orchestration')}.`,
       );
     }
-    const id = instanceId ?? randomUUID().replaceAll('-', '');
-    if (id.length === 0 || /[/\\#?]/.test(id)) {
-      throw new UnknownFunctionError(
-        `instanceId: "${id}" must be non-empty and contain no '/', '\\', '#' or '?'.`,
-      );
-    }
+    const id = instanceId ? checkInstanceId(instanceId) : randomUUID().replaceAll('-', '');
     const existing = this.o.store.get(id);
     if (
       existing &&
@@ -358,12 +401,27 @@ export class DurableEngine {
         JSON.stringify({ ErrorType: 'FunctionFailedException', Message: message }),
       );
     } else {
+      const deadline = this.activityDeadline(fn.name);
       try {
-        const rv = await invokeRegisteredFunction(fn, { trigger: toTypedJson(act.input), log: this.o.log });
+        const rv = await Promise.race([
+          invokeRegisteredFunction(fn, { trigger: toTypedJson(act.input), log: this.o.log }),
+          deadline.expired,
+        ]);
         event = history.taskCompleted(this.o.clock.nowDate(), act.id, fromTypedData(rv));
       } catch (err) {
-        const f = activityFailureRecord(fn.name, err);
-        event = history.taskFailed(this.o.clock.nowDate(), act.id, f.reason, f.details, f.failureDetails);
+        if (err instanceof FunctionTimeoutError) {
+          event = history.taskFailed(
+            this.o.clock.nowDate(),
+            act.id,
+            `Activity function '${fn.name}' failed: ${err.message}`,
+            JSON.stringify({ ErrorType: err.name, Message: err.message }),
+          );
+        } else {
+          const f = activityFailureRecord(fn.name, err);
+          event = history.taskFailed(this.o.clock.nowDate(), act.id, f.reason, f.details, f.failureDetails);
+        }
+      } finally {
+        deadline.clear();
       }
     }
     const inst = this.o.store.get(instanceId);
@@ -371,6 +429,41 @@ export class DurableEngine {
     inst.activities = inst.activities.filter((a) => a.id !== act.id);
     inst.inbox.push(event);
     this.o.store.save(inst);
+  }
+
+  /**
+   * host.json `functionTimeout` for an activity, counted on the shared clock: the WebJobs SDK cancels the
+   * invocation with FunctionTimeoutException and the extension records the task as failed
+   * (TaskActivityShim: FunctionTimeoutError is "treated as a user error", see
+   * src/WebJobs.Extensions.DurableTask/Listener/WrappedFunctionResult.cs). In manual clock mode the
+   * deadline passes only when something moves the clock.
+   */
+  private activityDeadline(name: string): { expired: Promise<never>; clear: () => void } {
+    const limit = this.o.functionTimeoutMs;
+    if (limit === undefined) return { expired: new Promise<never>(() => {}), clear: () => {} };
+    const clock = this.o.clock;
+    const due = clock.now() + limit;
+    let stopListening = () => {};
+    let realTimer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      const check = (now: number) => {
+        if (now < due) return;
+        stopListening();
+        if (realTimer) clearTimeout(realTimer);
+        reject(new FunctionTimeoutError(limit, name));
+      };
+      stopListening = clock.onAdvance(check);
+      const realDelay = clock.realDelayUntil(due);
+      if (Number.isFinite(realDelay)) realTimer = setTimeout(() => check(clock.now()), realDelay + 1);
+    });
+    expired.catch(() => {});
+    return {
+      expired,
+      clear: () => {
+        stopListening();
+        if (realTimer) clearTimeout(realTimer);
+      },
+    };
   }
 
   private async runEpisode(inst: InstanceRecord): Promise<void> {
@@ -413,7 +506,16 @@ export class DurableEngine {
       maximumShortTimerMs: this.o.maximumShortTimerMs,
       longRunningTimerIntervalMs: this.o.longRunningTimerIntervalMs,
     });
-    let failure: FailureDetails | undefined = check.ok ? undefined : check.failure;
+    const statusRefusal = customStatusRefusal(state?.customStatus);
+    let failure: FailureDetails | undefined = statusRefusal
+      ? {
+          ErrorType: 'OrchestrationFailureException',
+          ErrorMessage: `Orchestrator function '${inst.name}' failed: ${statusRefusal}`,
+          IsNonRetriable: false,
+        }
+      : check.ok
+        ? undefined
+        : check.failure;
     const outcome = check.ok ? check.outcome : undefined;
     if (check.ok) inst.actionSignatures = check.signatures;
     if (!failure && error !== undefined) {
@@ -426,7 +528,8 @@ export class DurableEngine {
 
     inst.inbox.splice(0, consumed);
     inst.episodes++;
-    if (state?.customStatus !== undefined) inst.customStatus = toJsonText(state.customStatus);
+    if (state?.customStatus !== undefined && !statusRefusal)
+      inst.customStatus = toJsonText(state.customStatus);
     if (inst.status === 'Pending' || inst.status === 'ContinuedAsNew') inst.status = 'Running';
 
     if (failure) {

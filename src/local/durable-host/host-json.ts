@@ -12,6 +12,12 @@ export interface HostSettings {
   /** Azure Storage provider limits (maximumShortTimerDuration / longRunningTimerIntervalDuration). */
   readonly maximumShortTimerMs: number;
   readonly longRunningTimerIntervalMs: number;
+  /**
+   * host.json `functionTimeout` in ms (undefined: "-1", no limit). Absent: the Consumption plan's default,
+   * 00:05:00 — the strictest default the Functions host applies
+   * (https://learn.microsoft.com/azure/azure-functions/functions-host-json#functiontimeout).
+   */
+  readonly functionTimeoutMs: number | undefined;
 }
 
 /** Walks up from `startDir` to the nearest host.json. */
@@ -41,6 +47,12 @@ export function readHostSettings(path: string | undefined): HostSettings {
     );
   }
   const storage = obj(durable.storageProvider);
+  const timeoutText = root.functionTimeout === undefined ? '00:05:00' : String(root.functionTimeout);
+  const functionTimeoutMs =
+    timeoutText.trim() === '-1' ? undefined : parseTimeSpan(timeoutText, `${path}: functionTimeout`);
+  if (functionTimeoutMs !== undefined && functionTimeoutMs <= 0) {
+    throw new Error(`${path}: functionTimeout "${timeoutText}" must be positive, or "-1" for no limit.`);
+  }
   return {
     path,
     routePrefix: typeof http.routePrefix === 'string' ? http.routePrefix : 'api',
@@ -58,5 +70,6 @@ export function readHostSettings(path: string | undefined): HostSettings {
       String(storage.longRunningTimerIntervalDuration ?? '3.00:00:00'),
       'longRunningTimerIntervalDuration',
     ),
+    functionTimeoutMs,
   };
 }

@@ -144,6 +144,7 @@ export async function startLocalDurableHost(o: LocalDurableHostOptions): Promise
     activityConcurrency: o.activityConcurrency ?? settings.maxConcurrentActivityFunctions,
     maximumShortTimerMs: settings.maximumShortTimerMs,
     longRunningTimerIntervalMs: settings.longRunningTimerIntervalMs,
+    functionTimeoutMs: settings.functionTimeoutMs,
     overridableExistingInstanceStates: settings.overridableExistingInstanceStates,
     log,
     onEpisode: o.onEpisode,

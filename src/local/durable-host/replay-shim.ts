@@ -107,6 +107,51 @@ export function decodeActionInput(input: unknown): unknown {
   return input;
 }
 
+/** The extension's RetryOptions.DefaultMaxRetryinterval (RetryOptions.cs, v3.x). */
+export const DEFAULT_MAX_RETRY_INTERVAL_MS = 6 * 86_400_000;
+
+/** Newtonsoft `JToken.Value<int>()` (RetryOptionsConverter reads every interval as an Int32). */
+const INT32_MAX = 2_147_483_647;
+
+/**
+ * The limits the extension puts on retry options before scheduling (extension v3.x):
+ * - RetryOptionsConverter reads the millisecond fields with `Value<int>()`: above Int32.MaxValue the
+ *   conversion throws OverflowException;
+ * - DurableOrchestrationContext.CallDurableTaskFunctionAsync checks MaxRetryInterval, then
+ *   FirstRetryInterval, with the provider's ValidateDelayTime: the Azure Storage provider refuses more
+ *   than MaximumDelayTime (6 days) with "The Azure Storage provider supports a maximum of 6 days for
+ *   time-based delays". An absent maxRetryInterval is the extension's default, 6 days, which passes.
+ * - DurableTask.Core RetryOptions refuses a first interval that is not positive.
+ * Each fails the orchestration (an ArgumentException while replaying), not the task.
+ */
+export function checkRetryOptions(retry: RetryOptionsJson, maximumDelayMs: number): void {
+  const fields = [
+    'firstRetryIntervalInMilliseconds',
+    'maxRetryIntervalInMilliseconds',
+    'retryTimeoutInMilliseconds',
+  ] as const;
+  for (const f of fields) {
+    const v = retry[f];
+    if (v !== undefined && (v > INT32_MAX || v < -INT32_MAX - 1)) {
+      throw new ReplayArgumentError('Value was either too large or too small for an Int32.');
+    }
+  }
+  const days = maximumDelayMs / 86_400_000;
+  const tooLong = `The Azure Storage provider supports a maximum of ${days} days for time-based delays`;
+  const max = retry.maxRetryIntervalInMilliseconds;
+  if (max !== undefined && max > maximumDelayMs) {
+    throw new ReplayArgumentError(`${tooLong} (Parameter 'MaxRetryInterval')`);
+  }
+  if (retry.firstRetryIntervalInMilliseconds > maximumDelayMs) {
+    throw new ReplayArgumentError(`${tooLong} (Parameter 'FirstRetryInterval')`);
+  }
+  if (!(retry.firstRetryIntervalInMilliseconds > 0)) {
+    throw new ReplayArgumentError(
+      "Invalid interval.  Specify a TimeSpan value greater then TimeSpan.Zero. (Parameter 'firstRetryInterval')",
+    );
+  }
+}
+
 /** DurableTask.Core RetryInterceptor.ComputeNextDelay; 0 means "stop retrying". */
 export function computeRetryDelayMs(
   options: RetryOptionsJson,
@@ -120,8 +165,8 @@ export function computeRetryDelayMs(
   if (!(nowMs < expiration)) return 0;
   const coefficient = options.backoffCoefficient ?? 1;
   const next = options.firstRetryIntervalInMilliseconds * coefficient ** attempt;
-  const max = options.maxRetryIntervalInMilliseconds;
-  const cap = max !== undefined && max > 0 ? max : Number.POSITIVE_INFINITY;
+  // Absent, MaxRetryInterval is the extension's default (RetryOptions.DefaultMaxRetryinterval, 6 days).
+  const cap = options.maxRetryIntervalInMilliseconds ?? DEFAULT_MAX_RETRY_INTERVAL_MS;
   return Math.min(next, cap);
 }
 
@@ -185,23 +230,35 @@ export function replayEpisode(
   const createTimer = (fireAtMs: number) =>
     schedule((id) => ({ kind: 'timer', id, fireAt: new Date(fireAtMs).toISOString() }));
 
+  /**
+   * DurableOrchestrationContext.CreateTimer (extension v3.x): a timer further away than
+   * `maximumShortTimerDuration` becomes a loop of segments — the first at now + `longRunningTimerIntervalDuration`,
+   * then, after each fires, the remaining time if it is shorter than that interval, else another interval.
+   */
   const timer = (fireAtMs: number, canceled: boolean): SimTask => {
     const result = new SimTask(queue);
-    const step = () => {
-      const long = fireAtMs - now > options.maximumShortTimerMs;
-      const segment = createTimer(long ? now + options.longRunningTimerIntervalMs : fireAtMs);
+    const interval = options.longRunningTimerIntervalMs;
+    const step = (segmentAtMs: number, last: boolean) => {
+      const segment = createTimer(segmentAtMs);
       if (canceled) {
         result.settle(true, new Error('canceled'));
         return;
       }
-      segment.onDone(() => (long ? step() : result.settle(false)));
+      segment.onDone(() => {
+        const remaining = fireAtMs - now;
+        if (last || remaining <= 0) return result.settle(false);
+        if (remaining < interval) step(now + remaining, true);
+        else step(now + interval, false);
+      });
     };
-    step();
+    if (fireAtMs - now > options.maximumShortTimerMs) step(now + interval, false);
+    else step(fireAtMs, true);
     return result;
   };
 
   const withRetry = (retry: RetryOptionsJson | undefined, attemptOnce: () => SimTask): SimTask => {
     if (!retry) throw new UnsupportedActionError('A retry action arrived without retryOptions.');
+    checkRetryOptions(retry, options.maximumShortTimerMs);
     const result = new SimTask(queue);
     const firstAttempt = now;
     let attempt = 0;

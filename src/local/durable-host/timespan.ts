@@ -34,3 +34,9 @@ export function formatTimeSpan(ms: number): string {
   const fracText = frac > 0 ? `.${String(frac).padStart(3, '0')}0000` : '';
   return `${days}.${pad(h)}:${pad(m)}:${pad(s)}${fracText}`;
 }
+
+/** .NET `TimeSpan.ToString()` ("c" format): "hh:mm:ss", with "d." only when there are days. */
+export function formatTimeSpanConstant(ms: number): string {
+  const text = formatTimeSpan(ms);
+  return text.startsWith('0.') ? text.slice(2) : text;
+}
