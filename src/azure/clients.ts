@@ -15,7 +15,7 @@ import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { StorageManagementClient } from '@azure/arm-storage';
 import type { TokenCredential } from '@azure/core-auth';
-import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
+import { createDefaultHttpClient, type HttpClient, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient, newPipeline } from '@azure/storage-blob';
@@ -32,6 +32,24 @@ export interface ClientFactoryOptions {
   readonly credential?: TokenCredential | undefined;
   /** SDK retry tuning; the orchestration retries durably on top of this. */
   readonly maxRetries?: number | undefined;
+  /**
+   * Per-try timeout of every HTTP request (default 60 s): a call that hangs fails as a transient error
+   * and is retried, instead of holding the activity until the function timeout.
+   */
+  readonly requestTimeoutMs?: number | undefined;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** Sets a per-try timeout on requests that have none (the SDKs' default is no timeout). */
+function requestTimeoutPolicy(ms: number): PipelinePolicy {
+  return {
+    name: 'jumpboxRequestTimeout',
+    sendRequest(request, next) {
+      if (!request.timeout) request.timeout = ms;
+      return next(request);
+    },
+  };
 }
 
 export interface AzureClients {
@@ -80,14 +98,22 @@ export function createAzureClients(options: ClientFactoryOptions): AzureClients 
   const httpClient = ca ? httpClientTrusting(ca) : undefined;
   const endpoint = (options.armEndpoint ?? 'https://management.azure.com').replace(/\/$/, '');
   const retryOptions = options.maxRetries === undefined ? undefined : { maxRetries: options.maxRetries };
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const additionalPolicies = [{ policy: requestTimeoutPolicy(timeoutMs), position: 'perCall' as const }];
   const common = {
     endpoint,
     ...(httpClient ? { httpClient } : {}),
     ...(retryOptions ? { retryOptions } : {}),
+    additionalPolicies,
     credentialScopes: [`${endpoint}/.default`],
   };
   const sub = options.subscriptionId;
-  const storageRetry = retryOptions ? { retryOptions: { maxTries: retryOptions.maxRetries + 1 } } : {};
+  const storageRetry = {
+    retryOptions: {
+      ...(retryOptions ? { maxTries: retryOptions.maxRetries + 1 } : {}),
+      tryTimeoutInMs: timeoutMs,
+    },
+  };
   const blobService = (accountUrl: string): BlobServiceClient => {
     if (!httpClient) return new BlobServiceClient(accountUrl, credential, storageRetry);
     // Storage's public httpClient option takes the legacy (core-http) shape; its pipeline adopts a
@@ -110,12 +136,20 @@ export function createAzureClients(options: ClientFactoryOptions): AzureClients 
       new TableClient(tableEndpoint, tableName, credential, {
         ...(httpClient ? { httpClient } : {}),
         ...(retryOptions ? { retryOptions } : {}),
+        additionalPolicies,
       }),
   };
 }
 
 let credentialOverride: TokenCredential | undefined;
+let requestTimeoutOverride: number | undefined;
 let shared: AzureClients | undefined;
+
+/** Lets a local host shorten the per-try request timeout (the fault matrix's slow-response cells). */
+export function setRequestTimeoutOverride(ms: number | undefined): void {
+  requestTimeoutOverride = ms;
+  shared = undefined;
+}
 
 /**
  * Lets a host that runs the app against the local stand-ins supply the credential (production never
@@ -141,6 +175,7 @@ export function getAzureClients(config: {
     caCert: config.azure.caCertPath ? { path: config.azure.caCertPath } : undefined,
     managedIdentityClientId: config.azure.managedIdentityClientId,
     credential: credentialOverride,
+    requestTimeoutMs: requestTimeoutOverride,
   });
   return shared;
 }

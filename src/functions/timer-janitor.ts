@@ -9,7 +9,7 @@ import { builderPrincipalId } from '../activities/builder-identity.js';
 import { defaultActivityDeps, recordsOf } from '../activities/deps.js';
 import { sweepImageContributor } from '../activities/roles/janitor.js';
 import { JANITOR_TIMER } from '../orchestration/activity-names.js';
-import { buildInstanceId } from '../orchestration/contracts.js';
+import { type BuildOutput, buildInstanceId } from '../orchestration/contracts.js';
 import { emitFreshness, emitJanitorTelemetry } from '../telemetry/build-telemetry.js';
 import { contextSink, createLogger } from '../telemetry/logger.js';
 import { durableClientPort } from '../triggers/durable-client-port.js';
@@ -30,6 +30,10 @@ app.timer(JANITOR_TIMER, {
           return s !== undefined && isActive(s.runtimeStatus);
         },
         () => builderPrincipalId(deps),
+        async (definition) => {
+          const s = await orchestrations.status(buildInstanceId(definition));
+          return s?.runtimeStatus === 'Completed' ? (s.output as BuildOutput | undefined) : undefined;
+        },
       );
       if (report.removed.length > 0) {
         logger.warn('janitor removed Image Contributor grants that a build left behind', {

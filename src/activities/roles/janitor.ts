@@ -8,7 +8,8 @@
  *   every Image Contributor assignment of the builder identity on the destination when none does
  *   (covers terminated instances, crashed hosts, failed revokes).
  */
-import { isTerminalStatus } from '../../records/build-records.js';
+import type { BuildOutput } from '../../orchestration/contracts.js';
+import { type BuildStatus, isTerminalStatus } from '../../records/build-records.js';
 import { type ActivityDeps, recordsOf } from '../deps.js';
 import { revokeImageContributor } from './image-contributor.js';
 
@@ -64,12 +65,30 @@ async function closeOrphanedRecords(
   deps: Deps,
   notRunning: readonly string[],
   nowIso: string,
+  finishedOutput: (definition: string) => Promise<BuildOutput | undefined>,
 ): Promise<string[]> {
   const records = recordsOf(deps);
   const closed: string[] = [];
   for (const definition of notRunning) {
     for (const status of ['Running', 'Queued'] as const) {
       for (const r of await records.list({ definition, status, top: 20 })) {
+        // The instance finished this very build but could not write its record (storage failing at the
+        // time): close the record from the instance's output, not as a failure.
+        const out = await finishedOutput(definition);
+        if (out?.buildId === r.buildId) {
+          await records.update(r, {
+            status: out.result as BuildStatus,
+            phase: 'done',
+            finishedAt: nowIso,
+            imageId: out.imageId,
+            templateName: out.templateName,
+            sourceImageVersion: out.sourceImageVersion,
+            logUrls: [...out.logs],
+            error: out.error,
+          });
+          closed.push(r.buildId);
+          continue;
+        }
         await records.update(r, {
           status: 'Failed',
           phase: 'done',
@@ -94,11 +113,13 @@ export async function sweepImageContributor(
   deps: Deps,
   isRunning: (definition: string) => Promise<boolean>,
   principalId: () => Promise<string | undefined>,
+  /** The output of the definition's instance when it Completed (its record is closed from it). */
+  finishedOutput: (definition: string) => Promise<BuildOutput | undefined> = async () => undefined,
 ): Promise<JanitorReport> {
   const running: string[] = [];
   const idle: string[] = [];
   for (const d of deps.config.definitions) ((await isRunning(d.name)) ? running : idle).push(d.name);
-  const closedRecords = await closeOrphanedRecords(deps, idle, new Date().toISOString());
+  const closedRecords = await closeOrphanedRecords(deps, idle, new Date().toISOString(), finishedOutput);
   if (running.length > 0) {
     deps.log(`janitor: builds running (${running.join(', ')}); Image Contributor left in place`);
     return { running, removed: [], skipped: true, closedRecords };

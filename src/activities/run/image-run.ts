@@ -125,6 +125,21 @@ export async function startRun(
     };
   } catch (e) {
     if (e instanceof ClassifiedError) throw e;
+    // 409 "already has a build in progress" while the template shows a Running run: an earlier attempt of
+    // this step started it and its answer was lost (timed out, connection reset, host crashed after the
+    // request). The orchestration owns the template, so that run is this build's: adopt it. Its start
+    // time is already in lastRunStatus, so there is no earlier start time to compare with.
+    if (statusOf(e) === 409 && before.lastRunStatus?.runState === 'Running') {
+      deps.log(
+        `run of ${input.templateName} already in progress (started by an earlier attempt); adopting it`,
+      );
+      return {
+        templateName: input.templateName,
+        previousRunStartTime: undefined,
+        requestedAt,
+        startedAt: before.lastRunStatus.startTime?.toISOString() ?? requestedAt,
+      };
+    }
     throw refusalAsGrantNotEffective(e);
   }
 }

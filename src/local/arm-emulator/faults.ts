@@ -4,7 +4,8 @@
  * calls fail; without `times` the fault is permanent until cleared.
  */
 
-export type FaultKind = '429' | '500' | '503' | 'reset' | 'delay';
+/** `403`/`404` are permanent-failure kinds (AuthorizationFailed / ResourceNotFound), for the fault matrix. */
+export type FaultKind = '429' | '500' | '503' | 'reset' | 'delay' | '403' | '404';
 
 export interface FaultSpec {
   readonly method?: string;
@@ -30,8 +31,10 @@ export class FaultInjector {
   private nextId = 1;
 
   add(spec: FaultSpec): ActiveFault {
-    if (!['429', '500', '503', 'reset', 'delay'].includes(spec.kind)) {
-      throw new Error(`fault kind must be one of 429, 500, 503, reset, delay (got ${String(spec.kind)})`);
+    if (!['429', '500', '503', 'reset', 'delay', '403', '404'].includes(spec.kind)) {
+      throw new Error(
+        `fault kind must be one of 429, 500, 503, reset, delay, 403, 404 (got ${String(spec.kind)})`,
+      );
     }
     if (typeof spec.path !== 'string' || spec.path.length === 0) {
       throw new Error(

@@ -185,7 +185,29 @@ export function createRequestHandler(deps: PipelineDeps) {
   };
 }
 
-function injectedFault(kind: '429' | '500' | '503', retryAfterSeconds: number): ArmResponse {
+function injectedFault(kind: '429' | '500' | '503' | '403' | '404', retryAfterSeconds: number): ArmResponse {
+  // Shapes of ARM's AuthorizationFailed and ResourceNotFound answers
+  // (https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-not-found).
+  if (kind === '403') {
+    return {
+      status: 403,
+      body: new ArmError(
+        403,
+        'AuthorizationFailed',
+        'The client does not have authorization to perform this action over this scope or the scope is invalid (injected fault).',
+      ).toBody(),
+    };
+  }
+  if (kind === '404') {
+    return {
+      status: 404,
+      body: new ArmError(
+        404,
+        'ResourceNotFound',
+        'The Resource was not found (injected fault). For more details please go to https://aka.ms/ARMResourceNotFoundFix',
+      ).toBody(),
+    };
+  }
   if (kind === '429') {
     return {
       status: 429,
