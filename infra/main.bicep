@@ -103,6 +103,22 @@ param expectedBuildMinutes int = 35
 @maxValue(240)
 param deadlineMarginMinutes int = 15
 
+@description('Longest wait, in minutes, for the Image Contributor grant to take effect before a build fails (GRANT_PROPAGATION_TIMEOUT_MINUTES).')
+@minValue(1)
+@maxValue(240)
+param grantPropagationTimeoutMinutes int = 30
+
+@description('Managed images or gallery versions kept per definition after a successful build (IMAGE_RETENTION_COUNT).')
+@minValue(1)
+@maxValue(100)
+param imageRetentionCount int = 3
+
+@description('Subnet delegated to Microsoft.ContainerInstance/containerGroups for isolated builds (CONTAINER_INSTANCE_SUBNET_ID); empty for the proxy-VM mode.')
+param containerInstanceSubnetId string = ''
+
+@description('Optional https:// download mirror the build subnet can reach instead of the internet (DOWNLOAD_MIRROR_URL); empty for none.')
+param downloadMirrorUrl string = ''
+
 @description('Optional https:// webhook notified when a build ends (NOTIFICATION_WEBHOOK_URL); empty for none. Secure because such URLs often embed a token.')
 @secure()
 param notificationWebhookUrl string = ''
@@ -395,6 +411,11 @@ var appSettings = {
   POLL_MAX_INTERVAL_SECONDS: string(pollMaxIntervalSeconds)
   EXPECTED_BUILD_MINUTES: string(expectedBuildMinutes)
   DEADLINE_MARGIN_MINUTES: string(deadlineMarginMinutes)
+  GRANT_PROPAGATION_TIMEOUT_MINUTES: string(grantPropagationTimeoutMinutes)
+  IMAGE_RETENTION_COUNT: string(imageRetentionCount)
+  GALLERY_RESOURCE_GROUPS: join(union(map(concat(sourceGalleries, destinationGalleries), id => split(id, '/')[4]), []), ',')
+  CONTAINER_INSTANCE_SUBNET_ID: containerInstanceSubnetId
+  DOWNLOAD_MIRROR_URL: downloadMirrorUrl
   NOTIFICATION_WEBHOOK_URL: notificationWebhookUrl
   AZURE_CLIENT_ID: appIdentity.outputs.clientId
   ARM_ENDPOINT: environment().resourceManager

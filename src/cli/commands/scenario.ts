@@ -10,6 +10,11 @@ const USAGE = 'usage: jumpbox-builder scenario --print-default | --check FILE';
 
 export const command: CliCommand = {
   summary: 'print the default emulator scenario as JSON (--print-default) or check a scenario file',
+  usage: `${USAGE}
+
+  --print-default   print the scenario that simulate and local start from, as JSON (copy and edit it)
+  --check FILE      validate a scenario file; exit 1 with the problem when it is invalid
+`,
   async run(argv) {
     if (argv.length === 1 && argv[0] === '--print-default') {
       process.stdout.write(`${JSON.stringify(CLI_DEFAULT_SCENARIO, null, 2)}\n`);
