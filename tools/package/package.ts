@@ -33,7 +33,7 @@ export const ARTIFACT_DIR = join(repoRoot, '.artifact');
 export const ZIP_NAME = 'jumpbox-image-builder.zip';
 
 /** Compiled folders that must not ship: production never imports them (test/package checks it). */
-export const EXCLUDED_DIST_DIRS = ['dist/src/local', 'dist/src/cli'] as const;
+export const EXCLUDED_DIST_DIRS = ['dist/src/local', 'dist/src/cli', 'dist/src/faults'] as const;
 
 /** The CLI commands a pipeline needs; the CLI package holds them and what they import, nothing else. */
 export const CLI_COMMANDS = ['build'] as const;
