@@ -5,41 +5,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig, SETTINGS } from '../../src/config.js';
 import { DEFAULT_SCENARIO, loadScenario } from '../../src/local/scenarios/index.js';
 import { startTestEmulator, useEmulator } from '../support/emulator.js';
-import { createTemplate, FAST, pollUntilTerminal } from './helpers.js';
-
-function control(
-  h: ReturnType<ReturnType<typeof useEmulator>>,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const ca = readFileSync(h.emulator.caCertPath, 'utf8');
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${h.emulator.controlEndpoint}${path}`,
-      { method, ca, headers: payload ? { 'content-type': 'application/json' } : {} },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => {
-          text += d.toString();
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+import { controlCall as control, createTemplate, FAST, pollUntilTerminal } from './helpers.js';
 
 describe('control API over HTTP', () => {
   const harness = useEmulator();
