@@ -118,42 +118,32 @@ describe('grant propagation and the working image (default scenario)', () => {
           current: (i.tags as Record<string, string>)[CURRENT_TAG],
         }));
     // IMAGE_RETENTION_COUNT=2: the oldest was deleted after the third success; the newest is current.
-    expect(
-      names()
-        .map((x) => x.id)
-        .sort(),
-    ).toEqual(
-      images
-        .slice(1)
-        .map((x) => x.toLowerCase())
-        .sort(),
-    );
-    expect(
-      names()
-        .filter((x) => x.current === 'true')
-        .map((x) => x.id),
-    ).toEqual([images[2]!.toLowerCase()]);
+    /** The two newest images are kept and the newest is the only current one. */
+    const expectKeptNewestTwo = () => {
+      expect(
+        names()
+          .map((x) => x.id)
+          .sort(),
+      ).toEqual(
+        images
+          .slice(1)
+          .map((x) => x.toLowerCase())
+          .sort(),
+      );
+      expect(
+        names()
+          .filter((x) => x.current === 'true')
+          .map((x) => x.id),
+      ).toEqual([images[2]!.toLowerCase()]);
+    };
+    expectKeptNewestTwo();
 
     b.harness.emulator.control.setBuildBehaviour({ outcome: 'customizer-failure' });
     const failedId = await b.startBuild(DEF, { force: true });
     const failed = await finishWatching(b, DEF, 120);
     expect(failed.output.result).toBe('Failed');
     // The working image is untouched and still the current one; nothing was deleted.
-    expect(
-      names()
-        .map((x) => x.id)
-        .sort(),
-    ).toEqual(
-      images
-        .slice(1)
-        .map((x) => x.toLowerCase())
-        .sort(),
-    );
-    expect(
-      names()
-        .filter((x) => x.current === 'true')
-        .map((x) => x.id),
-    ).toEqual([images[2]!.toLowerCase()]);
+    expectKeptNewestTwo();
     expect(b.imageContributorAssignments()).toEqual([]);
     expect((await b.records.get(failedId))?.status).toBe('Failed');
 
