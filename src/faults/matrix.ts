@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ContainerClient } from '@azure/storage-blob';
 import { createAzureClients, setCredentialOverride, setRequestTimeoutOverride } from '../azure/clients.js';
@@ -345,6 +346,8 @@ export async function runCell(
   runPath: RunPath,
 ): Promise<CellResult> {
   setRunPath(e, runPath);
+  // Runs that exist before this cell (a reused template keeps its earlier runs) are not this build's.
+  const runsBefore = new Set(e.emulator.state.imageTemplates().flatMap((t) => t.runs ?? []));
   const hitsBefore = call.service === 'arm' ? 0 : e.proxies[call.service].hits();
   inject(e, call, fault);
   const problems: string[] = [];
@@ -369,8 +372,10 @@ export async function runCell(
     }
   }
   const hits = faultHits(e, call) - hitsBefore;
-  // Did the run start (and so write customization.log)? Read before the emulator is reset.
-  const runStarted = e.emulator.state.imageTemplates().some((t) => (t.runs?.length ?? 0) > 0);
+  // Did this build's run start (and so write customization.log)? Read before the emulator is reset.
+  const runStarted = e.emulator.state
+    .imageTemplates()
+    .some((t) => (t.runs ?? []).some((r) => !runsBefore.has(r)));
   const templateKept = !!output?.templateName && !!e.emulator.state.imageTemplate(output.templateName);
   // The fault condition ends; the janitor runs as its timer would.
   e.emulator.control.clearFaults();
@@ -400,6 +405,9 @@ export async function runCell(
   if (missingReason) problems.push('no reason recorded');
   if (lostLogs) problems.push('customization.log not archived');
   if (deferredLogs) notes.push('log archival deferred: kept in staging, LogArchivalFailed recorded');
+  // A delayed request the client gave up on is still held by the server; let it land now, so that it
+  // cannot reach the next cell's fresh state (e.g. a late run request starting a run on its template).
+  if (fault === 'slow') await delay(e.clientTimeoutMs + 500);
   return {
     call: call.label,
     fault,
