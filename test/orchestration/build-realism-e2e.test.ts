@@ -12,6 +12,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CURRENT_TAG } from '../../src/activities/image/promote-image.js';
+import { parseImagesArgs, runImages } from '../../src/cli/commands/images.js';
 import type { BuildOutput, BuildProgress } from '../../src/orchestration/contracts.js';
 import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { type BuildHost, startBuildHost } from './build-host.js';
@@ -155,6 +156,20 @@ describe('grant propagation and the working image (default scenario)', () => {
     expect(body.definitions?.find((d) => d.name === DEF)?.currentImageId?.toLowerCase()).toBe(
       images[2]!.toLowerCase(),
     );
+    // …and so does `jumpbox-builder images`, through the same API.
+    const out: string[] = [];
+    const code = await runImages(parseImagesArgs(['--url', b.host.baseUrl, '--definition', DEF, '--json']), {
+      env: { JUMPBOX_FUNCTION_KEY: b.host.functionKey },
+      fetch: globalThis.fetch,
+      stdout: (t) => out.push(t),
+      stderr: (t) => out.push(t),
+    });
+    expect(code).toBe(0);
+    const shown = JSON.parse(out.join('')) as {
+      definitions: { currentImageId: string | null; builtBy: string | null }[];
+    };
+    expect(shown.definitions[0]?.currentImageId?.toLowerCase()).toBe(images[2]!.toLowerCase());
+    expect(shown.definitions[0]?.builtBy).not.toBe(failedId);
   });
 
   it("a failed template creation: Image Builder's reason in the record, the failed template deleted", async () => {
