@@ -1,5 +1,5 @@
 /**
- * Shell code blocks in the docs are tested: every ```bash block must parse (`bash -n`, after `<name>`
+ * Shell code blocks in README.md and the docs are tested: every ```bash block must parse (`bash -n`, after `<name>`
  * placeholders, which stand for values the reader fills in, are replaced by a word); every CLI call in
  * them (`npm run cli -- COMMAND …`) must name an existing command and only options that the command's
  * `--help` lists, and calls with `--help` are run and must exit 0; every `npm run SCRIPT` must be a script
@@ -44,9 +44,13 @@ function logicalLines(text: string): string[] {
   return text.replace(/\\\n\s*/g, ' ').split('\n');
 }
 
-const blocks = readdirSync(docsDir)
-  .filter((f) => f.endsWith('.md'))
-  .flatMap((f) => bashBlocks(readFileSync(join(docsDir, f), 'utf8'), f));
+const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
+const blocks = [
+  ...bashBlocks(readFileSync(readme, 'utf8'), 'README.md'),
+  ...readdirSync(docsDir)
+    .filter((f) => f.endsWith('.md'))
+    .flatMap((f) => bashBlocks(readFileSync(join(docsDir, f), 'utf8'), f)),
+];
 
 const CLI = /(?:^|&&\s*|\|\s*)npm run (?:--silent )?cli -- (\S+)(.*)$/;
 
