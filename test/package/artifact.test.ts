@@ -291,7 +291,9 @@ describe('the unpacked package on the local host', () => {
         info.baseUrl!,
         '--definition',
         'aks-jumpbox',
-        '--wait',
+        // --follow: the packaged app's base-image timer (every 6 h = 36 s on the x600 clock) may already have
+        // started a build of this definition; a pipeline follows that build instead of failing on 409.
+        '--follow',
         '--poll-interval',
         '200ms',
         '--timeout',
