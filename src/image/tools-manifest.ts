@@ -610,6 +610,12 @@ export function resolveManifest(
     if (isAddedTool(entry)) {
       if (known(id))
         problems.push(`${id}: a built-in tool cannot be redefined; override its version or sha256`);
+      else if (entry.sha256 === undefined && entry.checksumUrl === undefined)
+        problems.push(
+          `${id}: an added tool must be verifiable: give sha256 (the published value, with sha256Source) or checksumUrl (the upstream's checksum file)`,
+        );
+      else if (entry.signature !== undefined && entry.checksumUrl === undefined)
+        problems.push(`${id}.signature: a signature signs the checksum file: set checksumUrl too`);
       else added.push(addedToDownload(id, entry));
     } else if (!known(id) || id === base.scanner.tool.id) {
       problems.push(
