@@ -170,7 +170,8 @@ describe('tools check against the fake upstream', () => {
     );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { tools: Array<Record<string, unknown>> };
-    const pinnedPatch = Number((pins.tools.kubectl?.version as string).split('.')[2]);
+    const kubectlPin = pins.tools.kubectl?.version ?? '';
+    const pinnedPatch = Number(kubectlPin.split('.')[2]);
     expect(report.tools).toEqual([
       expect.objectContaining({
         id: 'kubectl',

@@ -48,7 +48,7 @@ interface ToolsOptions {
   readonly upstream?: string | undefined;
 }
 
-function parseArgs(argv: readonly string[]): ToolsOptions {
+export function parseToolsArgs(argv: readonly string[]): ToolsOptions {
   const [sub, ...rest] = argv;
   if (sub !== 'check' && sub !== 'bump') {
     throw new UsageError(`expected "check" or "bump"${sub ? `, not "${sub}"` : ''}; run tools --help`);
@@ -106,7 +106,7 @@ export function readPins(path: string): ToolPins {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const opts = parseArgs(argv);
+  const opts = parseToolsArgs(argv);
   const pins = readPins(opts.pinsPath);
   let fetcher: ReturnType<typeof createUpstreamFetcher>;
   try {
