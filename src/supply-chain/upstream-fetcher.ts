@@ -73,10 +73,17 @@ export function createUpstreamFetcher(options: UpstreamFetcherOptions = {}): Ups
         },
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const c = (e as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } })
+        .cause;
+      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
       throw new UpstreamError(`cannot reach ${url} (${cause})`);
     }
-    if (!res.ok) throw new UpstreamError(`${url} answered HTTP ${res.status}`);
+    if (!res.ok) {
+      const limited = url.startsWith('https://api.github.com/') && (res.status === 403 || res.status === 429);
+      throw new UpstreamError(
+        `${url} answered HTTP ${res.status}${limited ? " (GitHub's rate limit for unauthenticated calls, 60 an hour; retry later)" : ''}`,
+      );
+    }
     return Buffer.from(await res.arrayBuffer());
   };
   return {

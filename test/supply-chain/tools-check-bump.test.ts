@@ -16,7 +16,7 @@ import {
 } from '../../src/image/tools-manifest.js';
 import { bumpPins, hashForArtifact, VerificationError } from '../../src/supply-chain/tools-bump.js';
 import { checkPins } from '../../src/supply-chain/tools-check.js';
-import { createUpstreamFetcher } from '../../src/supply-chain/upstream-fetcher.js';
+import { createUpstreamFetcher, mappedUrl, UpstreamError } from '../../src/supply-chain/upstream-fetcher.js';
 import {
   createSigningKey,
   disposeSigningKey,
@@ -316,6 +316,24 @@ describe('tools bump against the fake upstream', () => {
     const after = JSON.parse(readFileSync(file, 'utf8')) as ToolPins;
     expect(after.kubernetesMinor).toBe(minor);
     expect(after.tools.kubectl).toMatchObject({ version: `${minor}.9`, sha256: hash });
+  });
+});
+
+describe('the upstream fetcher', () => {
+  it('maps https://HOST/PATH under the base URL, refuses non-https upstreams and a bad base URL', async () => {
+    expect(mappedUrl('https://api.github.com/repos/a/b/releases?per_page=100', 'http://127.0.0.1:1/')).toBe(
+      'http://127.0.0.1:1/api.github.com/repos/a/b/releases?per_page=100',
+    );
+    expect(mappedUrl('https://dl.k8s.io/release/stable-1.37.txt', undefined)).toBe(
+      'https://dl.k8s.io/release/stable-1.37.txt',
+    );
+    expect(() => mappedUrl('http://dl.k8s.io/x', undefined)).toThrow(UpstreamError);
+    expect(() => createUpstreamFetcher({ baseUrl: 'ftp://mirror' })).toThrow('is not an http(s) URL');
+    const r = await cli('tools', 'check', '--upstream', 'ftp://mirror', '--pins', pinsCopy('ftp'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'jumpbox-builder tools: upstream base URL "ftp://mirror" is not an http(s) URL',
+    );
   });
 });
 
