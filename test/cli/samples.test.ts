@@ -76,12 +76,14 @@ describe('sample pipelines', () => {
 
   it('the tools-bump sample runs monthly, checks then bumps with valid options, retests the goldens and opens a PR', () => {
     const text = read('github-actions/tools-bump.yml');
-    expect(text).toMatch(/schedule:\n\s+# .*\n\s+- cron: '0 6 2 \* \*'/);
+    expect(text).toMatch(/schedule:\n\s+# .*\n\s+- cron: ["']0 6 2 \* \*["']/);
     const invocations = [...text.matchAll(/npm run --silent cli -- (tools [^|\n]+)/g)].map((m) =>
       (m[1] as string).trim().split(/\s+/),
     );
     expect(invocations.map((a) => a.slice(0, 2).join(' '))).toEqual(['tools check', 'tools bump']);
     for (const argv of invocations) expect(() => parseToolsArgs(argv.slice(1))).not.toThrow();
+    // `| tee` must not hide a refused bump: an explicit `shell: bash` runs steps with -eo pipefail.
+    expect(text).toMatch(/defaults:\n\s+run:\n(\s+#.*\n)?\s+shell: bash\n/);
     expect(text).toContain('UPDATE_GOLDEN=1 npx vitest run test/image/template-body.test.ts');
     expect(text).toContain('gh pr create');
     expect(text).toContain('pull-requests: write');
