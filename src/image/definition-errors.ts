@@ -80,7 +80,23 @@ const KNOWN_FIELDS: Readonly<Record<string, readonly string[]>> = {
   distribute: ['managedImage', 'gallery'],
   gallery: ['imageDefinitionId', 'targetRegions', 'excludeFromLatest', 'replicationMode', 'versioning'],
   targetRegions: ['name', 'replicaCount', 'storageAccountType'],
-  tools: ['enabled', 'version', 'sha256', 'sha256Source', 'keyFingerprint'],
+  tools: ['enabled', 'version', 'sha256', 'sha256Source', 'keyFingerprint', 'kubernetesMinor'],
+  /** A tool the definition adds (an entry with `url`). */
+  'tools (added)': [
+    'displayName',
+    'enabled',
+    'version',
+    'url',
+    'archive',
+    'member',
+    'binary',
+    'sha256',
+    'sha256Source',
+    'checksumUrl',
+    'signature',
+    'versionCommand',
+    'feed',
+  ],
 };
 
 /** `[0].distribute.gallery` */
@@ -174,8 +190,11 @@ function withHint(text: string, path: readonly PathKey[]): string {
   return hint ? `${text}; use ${hint}` : text;
 }
 
-function unknownField(path: readonly PathKey[], key: string): DefinitionProblem {
-  const known = KNOWN_FIELDS[parentKey(path)] ?? [];
+function unknownField(path: readonly PathKey[], key: string, input?: unknown): DefinitionProblem {
+  const parent = parentKey(path);
+  const here = valueAt(input, path);
+  const added = parent === 'tools' && typeof here === 'object' && here !== null && 'url' in here;
+  const known = KNOWN_FIELDS[added ? 'tools (added)' : parent] ?? [];
   const best = known
     .map((k) => ({ k, d: distance(k, key) }))
     .filter(
@@ -196,7 +215,7 @@ function problemsOf(issue: Issue, input: unknown): DefinitionProblem[] {
   const value = valueAt(input, path);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((k) => unknownField(path, k));
+      return issue.keys.map((k) => unknownField(path, k, input));
     case 'invalid_type': {
       if (value === undefined) {
         return [{ field, message: withHint(`is required and missing`, path) }];
@@ -250,7 +269,7 @@ function problemsOf(issue: Issue, input: unknown): DefinitionProblem[] {
         const keys = [...m[1]!.matchAll(/"([^"]+)"/g)].map((k) => k[1]!);
         const extra = issue.message.includes(';') ? issue.message.slice(issue.message.indexOf(';')) : '';
         return keys.map((k) => {
-          const p = unknownField(path, k);
+          const p = unknownField(path, k, input);
           return { ...p, message: `${p.message}${extra}` };
         });
       }

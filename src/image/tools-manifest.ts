@@ -13,6 +13,7 @@
  * URL templates use `{version}`; hosts are fixed by the templates and make up the egress allow-list.
  */
 import { z } from 'zod';
+import { kubectlSkewProblem } from '../supply-chain/kubectl-skew.js';
 import { contentHash } from './canonical-json.js';
 import TOOL_PINS_JSON from './tool-pins.json' with { type: 'json' };
 
@@ -241,10 +242,17 @@ export interface ToolPin {
 export interface ToolPins {
   /** The Kubernetes minor kubectl follows (the clusters' version; default the newest AKS-supported minor). */
   readonly kubernetesMinor: string;
+  /** Where the minor comes from (the AKS supported-versions page). */
+  readonly kubernetesMinorSource?: string | undefined;
   readonly tools: Readonly<Record<string, ToolPin>>;
 }
 
 export const TOOL_PINS: ToolPins = TOOL_PINS_JSON as ToolPins;
+
+{
+  const problem = kubectlSkewProblem(TOOL_PINS.tools.kubectl?.version ?? '', TOOL_PINS.kubernetesMinor);
+  if (problem) throw new Error(`tool-pins.json: ${problem}`);
+}
 
 function pinOf(id: string): ToolPin {
   const p = TOOL_PINS.tools[id];
@@ -316,6 +324,7 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       member: 'kubectl',
       binary: 'kubectl',
       verify: {
+        ...pinnedHash('kubectl'),
         // The upstream's per-binary checksum file, fetched at build time.
         checksumFile: { url: 'https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl.sha256' },
       },
@@ -333,6 +342,7 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       member: 'bin/linux_amd64/kubelogin',
       binary: 'kubelogin',
       verify: {
+        ...pinnedHash('kubelogin'),
         // Per-asset .sha256 files are published since Azure/kubelogin#73.
         checksumFile: {
           url: 'https://github.com/Azure/kubelogin/releases/download/v{version}/kubelogin-linux-amd64.zip.sha256',
@@ -370,6 +380,7 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       member: 'flux',
       binary: 'flux',
       verify: {
+        ...pinnedHash('flux'),
         checksumFile: {
           url: 'https://github.com/fluxcd/flux2/releases/download/v{version}/flux_{version}_checksums.txt',
         },
@@ -388,8 +399,8 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       member: 'azwi',
       binary: 'azwi',
       verify: {
-        // The checksum file name could not be confirmed: if it is absent the download fails and the build
-        // stops (fail-closed) — pin the hash from the release page then.
+        ...pinnedHash('azwi'),
+        // goreleaser writes sha256sums.txt (checksum.name_template in the repository's .goreleaser.yml).
         checksumFile: {
           url: 'https://github.com/Azure/azure-workload-identity/releases/download/v{version}/sha256sums.txt',
         },
@@ -435,7 +446,8 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       member: 'linux-amd64/osm',
       binary: 'osm',
       verify: {
-        // Checksum file name not confirmed (fail-closed if absent; see azwi).
+        ...pinnedHash('osm'),
+        // Checksum file name not confirmed (fail-closed if absent).
         checksumFile: {
           url: 'https://github.com/openservicemesh/osm/releases/download/v{version}/sha256sums.txt',
         },
@@ -456,6 +468,7 @@ export const DEFAULT_TOOLS_MANIFEST: ToolsManifest = deepFreeze({
       member: 'trivy',
       binary: 'trivy',
       verify: {
+        ...pinnedHash('trivy'),
         checksumFile: {
           url: 'https://github.com/aquasecurity/trivy/releases/download/v{version}/trivy_{version}_checksums.txt',
         },
@@ -481,6 +494,11 @@ export const toolOverrideSchema = z
     keyFingerprint: z
       .string()
       .regex(FINGERPRINT, 'must be 40 upper-case hex characters without spaces')
+      .optional(),
+    /** kubectl only: the clusters' Kubernetes minor ("1.35") when it is not the default; kubectl must be within the supported skew. */
+    kubernetesMinor: z
+      .string()
+      .regex(/^\d+\.\d+$/, 'must be a Kubernetes minor such as "1.36"')
       .optional(),
   })
   .strict();
@@ -592,6 +610,12 @@ export function resolveManifest(
     if (isAddedTool(entry)) {
       if (known(id))
         problems.push(`${id}: a built-in tool cannot be redefined; override its version or sha256`);
+      else if (entry.sha256 === undefined && entry.checksumUrl === undefined)
+        problems.push(
+          `${id}: an added tool must be verifiable: give sha256 (the published value, with sha256Source) or checksumUrl (the upstream's checksum file)`,
+        );
+      else if (entry.signature !== undefined && entry.checksumUrl === undefined)
+        problems.push(`${id}.signature: a signature signs the checksum file: set checksumUrl too`);
       else added.push(addedToDownload(id, entry));
     } else if (!known(id) || id === base.scanner.tool.id) {
       problems.push(
@@ -600,6 +624,23 @@ export function resolveManifest(
           : `unknown tool "${id}"; known tools: ${TOOL_IDS.join(', ')}; to add a tool give url, version, binary, versionCommand and sha256 or checksumUrl`,
       );
     } else overrides[id] = entry as ToolOverride;
+  }
+  for (const [id, o] of Object.entries(overrides)) {
+    if (o.kubernetesMinor !== undefined && id !== 'kubectl')
+      problems.push(`${id}.kubernetesMinor: only kubectl follows the clusters' Kubernetes minor; remove it`);
+  }
+  const kubectlOverride = overrides.kubectl;
+  if (kubectlOverride) {
+    const minor = kubectlOverride.kubernetesMinor ?? TOOL_PINS.kubernetesMinor;
+    const kubectl = base.downloads.find((d) => d.id === 'kubectl');
+    if (kubectlOverride.kubernetesMinor !== undefined && kubectlOverride.version === undefined) {
+      problems.push(
+        `kubectl.version: kubernetesMinor ${minor} is set, so pin a ${minor}.x kubectl too (dl.k8s.io/release/stable-${minor}.txt names the newest)`,
+      );
+    } else if (kubectl) {
+      const problem = kubectlSkewProblem(kubectlOverride.version ?? kubectl.version, minor);
+      if (problem) problems.push(`kubectl.version: ${problem}`);
+    }
   }
   if (problems.length > 0) throw new ManifestError(problems.join('; '));
   const cli = overrides['azure-cli'];

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KEY_ENV, parseBuildArgs } from '../../src/cli/commands/build.js';
+import { parseToolsArgs } from '../../src/cli/commands/tools.js';
 
 const BUILD_SAMPLES = ['github-actions/build-jumpbox-image.yml', 'azure-pipelines/build-jumpbox-image.yml'];
 const read = (sample: string) => readFileSync(new URL(`../../samples/${sample}`, import.meta.url), 'utf8');
@@ -71,5 +72,24 @@ describe('sample pipelines', () => {
     for (const name of ['AZURE_ENV_NAME', 'AZURE_LOCATION', 'BUILD_SUBNET_ID']) {
       expect(text).toMatch(new RegExp(`${name}: \\$\\{\\{ vars\\.${name} \\}\\}`));
     }
+  });
+
+  it('the tools-bump sample runs monthly, checks then bumps with valid options, retests the goldens and opens a PR', () => {
+    const text = read('github-actions/tools-bump.yml');
+    expect(text).toMatch(/schedule:\n\s+# .*\n\s+- cron: ["']0 6 2 \* \*["']/);
+    const invocations = [...text.matchAll(/npm run --silent cli -- (tools [^|\n]+)/g)].map((m) =>
+      (m[1] as string).trim().split(/\s+/),
+    );
+    expect(invocations.map((a) => a.slice(0, 2).join(' '))).toEqual(['tools check', 'tools bump']);
+    for (const argv of invocations) expect(() => parseToolsArgs(argv.slice(1))).not.toThrow();
+    // `| tee` must not hide a refused bump: an explicit `shell: bash` runs steps with -eo pipefail.
+    expect(text).toMatch(/defaults:\n\s+run:\n(\s+#.*\n)?\s+shell: bash\n/);
+    expect(text).toContain('UPDATE_GOLDEN=1 npx vitest run test/image/template-body.test.ts');
+    expect(text).toContain('gh pr create');
+    expect(text).toContain('pull-requests: write');
+    // The run's own token only; no stored secret.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JavaScript one
+    expect(text).toContain('GH_TOKEN: ${{ github.token }}');
+    expect(text).not.toMatch(/secrets\./);
   });
 });

@@ -21,6 +21,7 @@ import {
   enabledDownloads,
   expand,
   resolveManifest,
+  TOOL_PINS,
   type ToolOverride,
   type ToolsManifest,
 } from '../../src/image/tools-manifest.js';
@@ -72,6 +73,8 @@ const artifactUrl = (id: string) => {
   const t = manifest.downloads.find((d) => d.id === id)!;
   return expand(t.url, t.version);
 };
+const artifactName = (id: string) => artifactUrl(id).slice(artifactUrl(id).lastIndexOf('/') + 1);
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const checksumUrl = (id: string) => {
   const t = manifest.downloads.find((d) => d.id === id)!;
   return expand(t.verify.checksumFile!.url, t.version);
@@ -171,7 +174,7 @@ describe('generated install script in a sandbox', () => {
       expect(out.stdout).toContain(`v${tool.version}`);
     }
     const record = readFileSync(join(r.prefix, 'share/jumpbox/tools.txt'), 'utf8');
-    expect(record).toContain('terraform=1.13.4');
+    expect(record).toContain(`terraform=${TOOL_PINS.tools.terraform?.version}`);
     expect(record).not.toContain('osm=');
 
     const contacted = new Set(upstream.hosts);
@@ -195,11 +198,16 @@ describe('generated install script in a sandbox', () => {
     expect(ok.code).toBe(0);
 
     const bad = join(work, 'validate-bad.sh');
-    writeFileSync(bad, validateScript(resolveManifest({ ...overrides, kubectl: { version: '1.33.9' } })));
+    writeFileSync(
+      bad,
+      validateScript(
+        resolveManifest({ ...overrides, kubectl: { version: `${TOOL_PINS.kubernetesMinor}.99` } }),
+      ),
+    );
     const ko = await runBash(bad, env);
     expect(ko.code).not.toBe(0);
-    expect(ko.stderr).toContain('FAIL kubectl: expected 1.33.9, found');
-    expect(ko.stderr).toContain('ok helm 3.21.1');
+    expect(ko.stderr).toContain(`FAIL kubectl: expected ${TOOL_PINS.kubernetesMinor}.99, found`);
+    expect(ko.stderr).toContain(`ok helm ${TOOL_PINS.tools.helm?.version}`);
   });
 
   it('a tampered artifact (the last tool) stops the script before anything is installed', async () => {
@@ -215,7 +223,7 @@ describe('generated install script in a sandbox', () => {
     const r = await withServed(
       [
         [artifactUrl('helm'), evil],
-        [checksumUrl('helm'), Buffer.from(`${sha256(evil)}  helm-v3.21.1-linux-amd64.tar.gz\n`)],
+        [checksumUrl('helm'), Buffer.from(`${sha256(evil)}  ${artifactName('helm')}\n`)],
       ],
       install,
     );
@@ -226,7 +234,10 @@ describe('generated install script in a sandbox', () => {
 
   it('a tampered checksum file stops the script before anything is installed', async () => {
     const original = upstream.files.get(checksumUrl('flux'))!.toString();
-    const wrong = original.replace(/^[0-9a-f]{64}(?= {2}flux_2\.7\.5_linux_amd64)/m, 'f'.repeat(64));
+    const wrong = original.replace(
+      new RegExp(`^[0-9a-f]{64}(?= {2}${escapeRe(artifactName('flux'))})`, 'm'),
+      'f'.repeat(64),
+    );
     expect(wrong).not.toBe(original);
     const r = await withServed([[checksumUrl('flux'), Buffer.from(wrong)]], install);
     expect(r.code).not.toBe(0);
@@ -239,7 +250,7 @@ describe('generated install script in a sandbox', () => {
     const sums = upstream.files
       .get(checksumUrl('terraform'))!
       .toString()
-      .replace(/^[0-9a-f]{64}(?= {2}terraform_1\.13\.4_linux_amd64\.zip)/m, sha256(evil));
+      .replace(new RegExp(`^[0-9a-f]{64}(?= {2}${escapeRe(artifactName('terraform'))})`, 'm'), sha256(evil));
     const script = installScript;
     const prefix = join(work, 'prefix-unpinned');
     const r = await withServed(

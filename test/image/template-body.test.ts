@@ -16,7 +16,7 @@ import {
   templateNameFor,
   toArmRequestBody,
 } from '../../src/image/template-body.js';
-import { manifestHash } from '../../src/image/tools-manifest.js';
+import { manifestHash, TOOL_PINS } from '../../src/image/tools-manifest.js';
 import {
   defaultDefinition,
   galleryIsolatedDefinition,
@@ -182,7 +182,10 @@ describe('template body content', () => {
     const newer = templateNameFor(
       buildTemplateBody(inputFor(defaultDefinition, { sourceVersion: '24.04.202502010' })),
     );
-    const bumped = parseImageDefinition({ name: 'aks-jumpbox', tools: { kubectl: { version: '1.33.9' } } });
+    const bumped = parseImageDefinition({
+      name: 'aks-jumpbox',
+      tools: { kubectl: { version: `${TOOL_PINS.kubernetesMinor}.99` } },
+    });
     const bump = templateNameFor(buildTemplateBody(inputFor(bumped)));
     const subnet = templateNameFor(
       buildTemplateBody(
@@ -241,10 +244,10 @@ describe('template body content', () => {
         fc.boolean(),
         (tags, osm) => {
           const entries = Object.entries(tags);
-          const tools = { osm: { enabled: osm }, kubectl: { version: '1.33.8' } };
+          const tools = { osm: { enabled: osm }, kubectl: { version: `${TOOL_PINS.kubernetesMinor}.0` } };
           const a = parseImageDefinition({ name: 'jb1', tags: Object.fromEntries(entries), tools });
           const b = parseImageDefinition({
-            tools: { kubectl: { version: '1.33.8' }, osm: { enabled: osm } },
+            tools: { kubectl: { version: `${TOOL_PINS.kubernetesMinor}.0` }, osm: { enabled: osm } },
             tags: Object.fromEntries([...entries].reverse()),
             name: 'jb1',
           });
