@@ -227,6 +227,11 @@ describe('local durable host: orchestration patterns', () => {
     }
   });
 
+  // The extension keeps the parent link across executions and completes the parent's task from the execution
+  // that ends (DurableTask.Core: ContinueAsNew keeps OrchestrationInstance.InstanceId and ParentInstance); the
+  // Azure Storage provider stores history per execution (AzureTableTrackingStore.UpdateStateAsync: row key =
+  // sequence number within the execution). `npm run conformance` runs the app's poller this way on the real
+  // extension (docs/conformance.md).
   it('a sub-orchestration that continues as new reports to its parent once, from its last execution', async () => {
     const episodes: { id: string; status: string; events: number }[] = [];
     const { host: own } = await startTestHost({
