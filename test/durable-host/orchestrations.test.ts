@@ -228,7 +228,8 @@ describe('local durable host: orchestration patterns', () => {
   });
 
   // The extension keeps the parent link across executions and completes the parent's task from the execution
-  // that ends (DurableTask.Core: ContinueAsNew keeps OrchestrationInstance.InstanceId and ParentInstance); the
+  // that ends (Azure/durabletask, DurableTask.Core TaskOrchestrationDispatcher: on ContinueAsNew the new
+  // ExecutionStartedEvent keeps the InstanceId and ParentInstance with a new ExecutionId); the
   // Azure Storage provider stores history per execution (AzureTableTrackingStore.UpdateStateAsync: row key =
   // sequence number within the execution). `npm run conformance` runs the app's poller this way on the real
   // extension (docs/conformance.md).
