@@ -93,4 +93,30 @@ describe('history per build (virtual time)', () => {
     expect(long.written).toBeGreaterThan(short.written);
     expect(long.polls * 8).toBeLessThanOrEqual(long.fixed15sPolls);
   });
+
+  it('a cancel after the poller continued as new still reaches the run: Canceled, the poller ends', async () => {
+    const id = buildInstanceId(DEF);
+    const poller = () => meter.tree(id).find((x) => x.instanceId !== id);
+    let cancelled: Promise<Response> | undefined;
+    let executionsAtCancel = 0;
+    const buildId = await b.startBuild(DEF, { force: true });
+    // Cancel once the poller runs its second execution (after its first continue-as-new).
+    const off = b.harness.clock.onAdvance(() => {
+      const p = poller();
+      if (cancelled || !p || p.executions < 2) return;
+      executionsAtCancel = p.executions;
+      cancelled = fetch(`${b.host.baseUrl}/api/builds/${buildId}/cancel`, {
+        method: 'POST',
+        headers: { 'x-functions-key': b.host.functionKey },
+      });
+    });
+    const { output } = await b.finishStepwise(DEF);
+    off();
+    expect((await cancelled)?.status).toBeLessThan(300);
+    expect(executionsAtCancel).toBeGreaterThan(1);
+    expect(output.result).toBe('Canceled');
+    expect(output.error?.code).toBe('CanceledByRequest');
+    expect((await b.host.getStatus(poller()!.instanceId))?.runtimeStatus).toBe('Completed');
+    expect(meter.instance(id)!.kept).toBeLessThanOrEqual(60);
+  });
 });
