@@ -30,8 +30,8 @@ import {
 import type { RegisteredFunction } from '../src/local/durable-host/registry.js';
 import { type LocalAzure, startLocalAzure } from '../src/local/local-azure.js';
 import { LocalTestCredential } from '../src/local/test-credential.js';
-import { ACTIVITY } from '../src/orchestration/activity-names.js';
 import { BUILD_ORCHESTRATOR, buildInstanceId } from '../src/orchestration/contracts.js';
+import { ACTIVITY } from '../src/orchestration/steps.js';
 import { DOCUMENTED_DIFFERENCES } from './differences.js';
 import { proxiesSource } from './proxies.js';
 

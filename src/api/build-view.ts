@@ -105,11 +105,26 @@ export function buildView(
       ? {
           instanceId: live.instanceId,
           runtimeStatus: live.runtimeStatus,
-          customStatus: live.customStatus,
+          customStatus: withRecordedRun(live.customStatus, record),
           output: live.output,
           createdTime: live.createdTime,
           lastUpdatedTime: live.lastUpdatedTime,
         }
       : null,
+  };
+}
+
+/**
+ * While a build polls, its run state and sub-state are recorded by the polling steps (the build's own custom
+ * status shows them once the run has ended): show the recorded ones in the live status.
+ */
+function withRecordedRun(customStatus: unknown, record: BuildRecord | undefined): unknown {
+  if (!record || typeof customStatus !== 'object' || customStatus === null) return customStatus;
+  const cs = customStatus as Record<string, unknown>;
+  if (cs.phase !== 'polling' || record.runSubState === undefined) return customStatus;
+  return {
+    ...cs,
+    runState: cs.runState ?? record.runState,
+    runSubState: cs.runSubState ?? record.runSubState,
   };
 }

@@ -24,8 +24,8 @@ import type { VirtualClock } from '../local/clock.js';
 import { type LocalDurableHost, startLocalDurableHost } from '../local/durable-host/index.js';
 import { type StorageFaultProxy, startStorageFaultProxy } from '../local/storage-fault-proxy.js';
 import { LocalTestCredential } from '../local/test-credential.js';
-import { JANITOR_TIMER } from '../orchestration/activity-names.js';
 import { type BuildOutput, buildInstanceId } from '../orchestration/contracts.js';
+import { JANITOR_TIMER } from '../orchestration/steps.js';
 import { BuildRecordStore } from '../records/build-records.js';
 import { SecretScanner } from './secrets.js';
 

@@ -1,6 +1,6 @@
 /**
  * The app's entry module ("main" in package.json points at its compiled form): it imports every
- * registration explicitly, one file per trigger or durable function.
+ * registration explicitly, one file per trigger or durable function (build-activities.js registers every build step).
  */
 import { startAzureMonitor } from '../telemetry/azure-monitor.js';
 
@@ -20,20 +20,5 @@ import './eventgrid-base-image.js';
 import './activity-notify.js';
 import './orchestrator-build.js';
 import './orchestrator-poll-run.js';
-import './activity-preflight.js';
-import './activity-builder-identity.js';
-import './activity-persistent-roles.js';
-import './activity-source-version.js';
-import './activity-deploy-template.js';
-import './activity-grant-image-contributor.js';
-import './activity-revoke-image-contributor.js';
-import './activity-polling-policy.js';
-import './activity-start-run.js';
-import './activity-run-status.js';
-import './activity-cancel-run.js';
-import './activity-archive-logs.js';
-import './activity-promote-image.js';
-import './activity-cleanup-partial-images.js';
-import './activity-record-build.js';
+import './build-activities.js';
 import './timer-janitor.js';
-import './activity-check-up-to-date.js';

@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import { buildFlow } from '../orchestration/build-flow.js';
 import { BUILD_ORCHESTRATOR, type BuildInput } from '../orchestration/contracts.js';
 import type { OrchestrationPort } from '../orchestration/durable-port.js';
-import { contextSink, createLogger, flowLog } from '../telemetry/logger.js';
+import { contextSink, createLogger } from '../telemetry/logger.js';
 
 const handler: df.OrchestrationHandler = function* (context) {
   const port = context.df as unknown as OrchestrationPort;
@@ -14,7 +14,7 @@ const handler: df.OrchestrationHandler = function* (context) {
     { write: (r) => (context.df.isReplaying ? undefined : sink.write(r)) },
     { buildId: input?.buildId, definition: input?.definition },
   );
-  return yield* buildFlow(port, flowLog(logger)) as unknown as Generator<df.Task, unknown, unknown>;
+  return yield* buildFlow(port, logger) as unknown as Generator<df.Task, unknown, unknown>;
 };
 
 df.app.orchestration(BUILD_ORCHESTRATOR, handler);

@@ -5,6 +5,7 @@
  */
 import type { ClassifiedFailure } from '../azure/errors.js';
 import type { Flow, OrchestrationPort } from './durable-port.js';
+import type { AnyStep, StepInput, StepResult } from './steps.js';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -39,12 +40,17 @@ function isOutcome(v: unknown): v is Outcome<unknown> {
   return typeof v === 'object' && v !== null && 'ok' in v;
 }
 
-export function* callStep<T>(
+/**
+ * Calls a step of the registry (src/orchestration/steps.ts): the input must be the activity's input, and
+ * the result has the activity's result type.
+ */
+export function* callStep<S extends AnyStep>(
   df: OrchestrationPort,
-  name: string,
-  input: unknown,
+  step: S,
+  input: NoInfer<StepInput<S>>,
   policy: RetryPolicy = DEFAULT_RETRY,
-): Flow<T> {
+): Flow<StepResult<S>> {
+  const name = step.name;
   for (let attempt = 1; ; attempt++) {
     let result: unknown;
     try {
@@ -64,7 +70,7 @@ export function* callStep<T>(
         attempt,
       );
     }
-    if (result.ok) return result.value as T;
+    if (result.ok) return result.value as StepResult<S>;
     const f = result.failure;
     if (f.kind === 'transient' && attempt < policy.maxAttempts) {
       const wait = backoffSeconds(policy, attempt, f.retryAfterMs);

@@ -2,10 +2,10 @@
  * The build orchestration (deterministic: time only from the replay-safe clock, I/O only in activities),
  * in three parts:
  *
- *   prepare        preflight → builder identity → persistent roles → source version → polling plan
- *                  → (unforced) up-to-date check
+ *   prepare        one step (buildPrepare): preflight → builder identity → persistent roles → source
+ *                  version → polling plan → (unforced) up-to-date check
  *   runWithGrant   grant Image Contributor on every distribution target → template → start run → poll
- *                  (sub-orchestration, adaptive durable timers; cancel event; deadline → cancel)
+ *                  (one sub-orchestration per run that continues as new; cancel event; deadline → cancel)
  *                  finally: clean up a partial distribution (cancelled or failed run) → archive logs
  *                  → revoke Image Contributor — on success, failure, timeout, cancel (also while waiting
  *                  for the grant) and unexpected errors
@@ -16,18 +16,17 @@
  * effective": the flow shows phase `waiting-for-grant` and retries on durable timers with backoff until the
  * grant is GRANT_PROPAGATION_TIMEOUT_MINUTES old, then fails with GrantPropagationTimeout.
  *
- * Custom status: BuildProgress. Output: BuildOutput. Every phase is written to the build record.
+ * Custom status: BuildProgress. Output: BuildOutput. Every phase is written to the build record — by the
+ * step that starts the phase (its input carries the record patch, src/activities/run-step.ts), so that a
+ * phase costs no activity call of its own; the final record is a step of its own on every path.
+ * History per build: docs/architecture.md.
  */
 import type { BuilderIdentity } from '../activities/builder-identity.js';
-import type { UpToDateCheck } from '../activities/last-successful-build.js';
-import type { ArchiveResult } from '../activities/logs/archive-logs.js';
-import type { GrantResult } from '../activities/roles/image-contributor.js';
 import { GRANT_NOT_EFFECTIVE, type RunHandle, type RunStatus } from '../activities/run/image-run.js';
-import type { SourceImage } from '../activities/source-version.js';
-import type { TemplateDeployment } from '../activities/template/deploy-template.js';
-import type { BuildRecordPatch, BuildStatus } from '../records/build-records.js';
+import type { PhaseRecord } from '../activities/run-step.js';
+import type { BuildRecordPatch, BuildRef, BuildStatus } from '../records/build-records.js';
+import type { FlowLogger } from '../telemetry/logger.js';
 import { callStep, StepFailure } from './activity-call.js';
-import { ACTIVITY, POLL_RUN_ORCHESTRATOR } from './activity-names.js';
 import { type BuildFailure, FAILURE, failureOf } from './build-failure.js';
 import {
   type BuildInput,
@@ -43,6 +42,7 @@ import { grantWaitSeconds } from './grant-wait.js';
 import type { PollRunInput, PollRunOutcome } from './poll-run.js';
 import { nextPollDelaySeconds, type PollingPolicy } from './polling-schedule.js';
 import { cancelNotConfirmed, deadlineFailure, type RunContext, terminalVerdict } from './run-outcome.js';
+import { type AnyStep, POLL_RUN_ORCHESTRATOR, type StepInput, type StepResult, steps } from './steps.js';
 
 export { isImageBuilderTimeout } from './run-outcome.js';
 
@@ -100,10 +100,16 @@ export function utcDateStamp(d: Date): string {
   return d.toISOString().slice(0, 10).replace(/-/g, '');
 }
 
-export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () => {}): Flow<BuildOutput> {
+const SILENT: FlowLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export function* buildFlow(df: OrchestrationPort, log: FlowLogger = SILENT): Flow<BuildOutput> {
   const input = validateInput(df.getInput());
   const startedAt = df.currentUtcDateTime;
-  const ref = { buildId: input.buildId, definition: input.definition, requestedAt: input.requestedAt };
+  const ref: BuildRef = {
+    buildId: input.buildId,
+    definition: input.definition,
+    requestedAt: input.requestedAt,
+  };
   const state: FlowState = {
     phase: 'queued',
     logs: [],
@@ -143,31 +149,36 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
       ...grantView(),
     } satisfies BuildProgress);
 
+  /** The final record (and rare phases): a record step of its own. */
   function* record(patch: BuildRecordPatch): Flow<void> {
     try {
-      yield* callStep(df, ACTIVITY.recordBuild, { ref, patch });
+      yield* callStep(df, steps.recordBuild, { ref, patch });
     } catch (e) {
       // A record that cannot be written must not fail (or hide) the build itself.
-      log(`build record update failed: ${(e as Error).message}`);
+      log.warn(`build record update failed: ${(e as Error).message}`);
     }
   }
 
-  function* enter(phase: BuildPhase, extra: BuildRecordPatch = {}): Flow<void> {
+  /** Enters a phase (durations, custom status) and returns its record, for the step that starts it. */
+  function mark(phase: BuildPhase, extra: BuildRecordPatch = {}): PhaseRecord {
     if (state.phase !== 'queued')
       state.durations[state.phase] = (state.durations[state.phase] ?? 0) + seconds(phaseStart, now());
     phaseStart = now();
     state.phase = phase;
     state.phaseTimestamps[phase] = phaseStart.toISOString();
     publish();
-    yield* record({
-      status: 'Running',
-      phase,
-      phaseTimestamps: { [phase]: phaseStart.toISOString() },
-      ...extra,
-    });
+    return {
+      ref,
+      patch: { status: 'Running', phase, phaseTimestamps: { [phase]: phaseStart.toISOString() }, ...extra },
+    };
   }
 
-  const ctx: Ctx = { df, input, state, log, publish, record, enter, now };
+  /** Enters a phase that no step starts (waiting for the grant): recorded by a record step. */
+  function* enter(phase: BuildPhase, extra: BuildRecordPatch = {}): Flow<void> {
+    yield* record(mark(phase, extra).patch);
+  }
+
+  const ctx: Ctx = { df, input, ref, state, log, publish, record, mark, enter, now };
   const prepared = yield* prepare(ctx);
   let result: BuildResult = prepared.result;
   let runSeconds: number | undefined;
@@ -182,10 +193,12 @@ export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () 
 interface Ctx {
   readonly df: OrchestrationPort;
   readonly input: BuildInput;
+  readonly ref: BuildRef;
   readonly state: FlowState;
-  readonly log: (m: string) => void;
+  readonly log: FlowLogger;
   readonly publish: () => void;
   readonly record: (patch: BuildRecordPatch) => Flow<void>;
+  readonly mark: (phase: BuildPhase, extra?: BuildRecordPatch) => PhaseRecord;
   readonly enter: (phase: BuildPhase, extra?: BuildRecordPatch) => Flow<void>;
   readonly now: () => Date;
 }
@@ -199,88 +212,74 @@ interface Prepared {
   readonly sourceVersion?: string | undefined;
 }
 
-/** Everything read-only or persistent before the grant; decides whether there is anything to build. */
+/** Everything read-only or persistent before the grant, in one step; decides whether there is anything to build. */
 function* prepare(c: Ctx): Flow<Prepared> {
   const { df, input, state } = c;
   try {
-    yield* c.enter('preflight', {
+    const record = c.mark('preflight', {
       trigger: input.trigger,
       reason: input.reason,
       requestedBy: input.requestedBy,
       instanceId: df.instanceId,
       startedAt: c.now().toISOString(),
     });
-    yield* callStep(df, ACTIVITY.preflight, { definition: input.definition });
-
-    yield* c.enter('identity');
-    const identity = yield* callStep<BuilderIdentity>(df, ACTIVITY.builderIdentity, {});
-
-    yield* c.enter('roles');
-    yield* callStep(df, ACTIVITY.persistentRoles, {
-      definition: input.definition,
-      principalId: identity.principalId,
-    });
-
-    yield* c.enter('template');
-    const source = yield* callStep<SourceImage>(df, ACTIVITY.sourceVersion, { definition: input.definition });
-    state.sourceVersion = source.version;
-    const plan = yield* callStep<PollingPlan>(df, ACTIVITY.pollingPolicy, {
+    const p = yield* callStep(df, steps.prepare, {
       definition: input.definition,
       buildId: input.buildId,
+      force: input.force,
+      record,
     });
-    state.logLocation = plan.logLocation;
-
-    if (!input.force) {
-      const check = yield* callStep<UpToDateCheck>(df, ACTIVITY.checkUpToDate, {
-        definition: input.definition,
-        buildId: input.buildId,
-        sourceVersion: source.version,
-        builderIdentityId: identity.id,
-      });
-      if (check.upToDate && check.imageId) {
-        c.log(`up to date: ${check.reason}`);
-        state.templateName = check.templateName;
-        state.imageId = check.imageId;
-        state.logLocation = undefined;
-        return { result: 'Succeeded', proceed: false, upToDate: true };
-      }
+    state.sourceVersion = p.sourceVersion;
+    state.logLocation = p.plan.logLocation;
+    const check = p.upToDate;
+    if (check?.upToDate && check.imageId) {
+      c.log.info(`up to date: ${check.reason}`);
+      state.templateName = check.templateName;
+      state.imageId = check.imageId;
+      state.logLocation = undefined;
+      return { result: 'Succeeded', proceed: false, upToDate: true };
     }
     return {
       result: 'Failed',
       proceed: true,
       upToDate: false,
-      identity,
-      plan,
-      sourceVersion: source.version,
+      identity: p.identity,
+      plan: p.plan,
+      sourceVersion: p.sourceVersion,
     };
   } catch (e) {
     state.error = failureOf(e);
-    c.log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
+    c.log.error(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
     return { result: 'Failed', proceed: false, upToDate: false };
   }
 }
 
 /**
  * Calls a step that Image Builder may refuse while the grant is not yet effective (template creation with
- * a gallery target, the run). A GrantNotEffective failure is retried on durable timers with backoff until
- * the grant is `timeoutSeconds` old; meanwhile the phase is `waiting-for-grant`, and a cancel request
- * ends the wait ('cancelled').
+ * a gallery target, the run), entering phase `phase` (its record goes with the step). A GrantNotEffective
+ * failure is retried on durable timers with backoff until the grant is `timeoutSeconds` old; meanwhile the
+ * phase is `waiting-for-grant`, and a cancel request ends the wait ('cancelled').
  */
-function* callWithGrant<T>(
+function* callWithGrant<S extends AnyStep>(
   c: Ctx,
-  name: string,
-  stepInput: unknown,
+  step: S,
+  stepInput: (record: PhaseRecord | undefined) => StepInput<S>,
+  phase: BuildPhase,
+  extra: BuildRecordPatch,
   timeoutSeconds: number,
-  resume: BuildPhase,
   cancelEvent: DurableTask,
-): Flow<T | 'cancelled'> {
+): Flow<StepResult<S> | 'cancelled'> {
   const { df, state } = c;
   for (let refusal = 0; ; ) {
     try {
-      const value = yield* callStep<T>(df, name, stepInput);
-      if (state.waitingSince) {
+      // The first attempt starts the phase (its record goes with the step); retries while waiting for the
+      // grant keep phase waiting-for-grant, and the phase is entered again (a record step) once it works.
+      const waiting = state.waitingSince !== undefined;
+      const record = waiting ? undefined : c.mark(phase, extra);
+      const value = yield* callStep(df, step, stepInput(record));
+      if (waiting) {
         state.waitingSince = undefined;
-        yield* c.enter(resume);
+        yield* c.enter(phase, extra);
       }
       return value;
     } catch (e) {
@@ -291,7 +290,7 @@ function* callWithGrant<T>(
       const delay = grantWaitSeconds(refusal, waited, timeoutSeconds);
       if (delay === 0) {
         throw new StepFailure(
-          name,
+          step.name,
           {
             kind: 'permanent',
             code: FAILURE.grantPropagationTimeout,
@@ -304,7 +303,9 @@ function* callWithGrant<T>(
         state.waitingSince = c.now();
         yield* c.enter('waiting-for-grant');
       }
-      c.log(`${name} refused (grant not yet effective ${waited}s after it was made); next try in ${delay}s`);
+      c.log.info(
+        `${step.name} refused (grant not yet effective ${waited}s after it was made); next try in ${delay}s`,
+      );
       const fireAt = new Date(c.now().getTime() + delay * 1000);
       state.nextPollAt = fireAt.toISOString();
       c.publish();
@@ -337,42 +338,43 @@ function* runWithGrant(
   // A cancel request that arrives before the run starts (e.g. while waiting for the grant) is honoured too.
   const cancelEvent = df.waitForExternalEvent(CANCEL_EVENT);
   try {
-    yield* c.enter('grant', { sourceImageVersion: sourceVersion });
     grantAttempted = true;
-    const grant = yield* callStep<GrantResult>(df, ACTIVITY.grantImageContributor, {
+    const grant = yield* callStep(df, steps.grantImageContributor, {
       definition: input.definition,
       principalId: identity.principalId,
+      record: c.mark('grant', { sourceImageVersion: sourceVersion }),
     });
     state.grantedAt = c.now();
-    c.log(`Image Contributor granted on ${grant.scopes.join(', ')}`);
+    c.log.info(`Image Contributor granted on ${grant.scopes.join(', ')}`);
 
-    yield* c.enter('template');
-    const template = yield* callWithGrant<TemplateDeployment>(
+    const template = yield* callWithGrant(
       c,
-      ACTIVITY.deployTemplate,
-      {
+      steps.deployTemplate,
+      (record) => ({
         definition: input.definition,
         buildId: input.buildId,
         sourceVersion,
         builderIdentityId: identity.id,
         imageDate: utcDateStamp(c.now()),
-      },
-      plan.grantPropagationTimeoutSeconds,
+        record,
+      }),
       'template',
+      {},
+      plan.grantPropagationTimeoutSeconds,
       cancelEvent,
     );
     let started: RunHandle | 'cancelled' = 'cancelled';
     if (template !== 'cancelled') {
       state.templateName = template.templateName;
       state.logs.push(...template.archivedLogs);
-      c.log(`template ${template.templateName}: ${template.action} (${template.reason})`);
-      yield* c.enter('run', { templateName: template.templateName });
-      started = yield* callWithGrant<RunHandle>(
+      c.log.info(`template ${template.templateName}: ${template.action} (${template.reason})`);
+      started = yield* callWithGrant(
         c,
-        ACTIVITY.startRun,
+        steps.startRun,
+        (record) => ({ templateName: template.templateName, record }),
+        'run',
         { templateName: template.templateName },
         plan.grantPropagationTimeoutSeconds,
-        'run',
         cancelEvent,
       );
     }
@@ -387,11 +389,11 @@ function* runWithGrant(
       run = started;
       state.grantEffectiveAt = c.now();
       runStartedAt = c.now();
-      yield* c.enter('polling', {
+      const polling = c.mark('polling', {
         runState: 'Running',
         grantPropagationSeconds: seconds(state.grantedAt, state.grantEffectiveAt),
       });
-      const outcome = yield* pollUntilDone(c, run, plan, runStartedAt, cancelEvent);
+      const outcome = yield* pollUntilDone(c, run, plan, runStartedAt, cancelEvent, polling.patch);
       runEndedAt = c.now();
       result = outcome.result;
       if (outcome.error) state.error = outcome.error;
@@ -403,14 +405,14 @@ function* runWithGrant(
   } catch (e) {
     result = 'Failed';
     state.error = failureOf(e);
-    c.log(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
+    c.log.error(`build failed in ${state.phase}: ${state.error.code}: ${state.error.message}`);
     if (run && !runEndedAt) {
       partial = true;
       // The run may still be going (e.g. its status could not be read): ask Image Builder to stop it.
       try {
-        yield* callStep(df, ACTIVITY.cancelRun, { templateName: run.templateName });
+        yield* callStep(df, steps.cancelRun, { templateName: run.templateName });
       } catch (ce) {
-        c.log(`cancel after failure failed: ${(ce as Error).message}`);
+        c.log.warn(`cancel after failure failed: ${(ce as Error).message}`);
       }
     }
   } finally {
@@ -418,42 +420,40 @@ function* runWithGrant(
       // Cancelled or failed runs can leave a partial image or gallery version behind
       // (image-builder-troubleshoot.md): remove what this run distributed before anything else.
       try {
-        yield* callStep(df, ACTIVITY.cleanupPartialImages, {
+        yield* callStep(df, steps.cleanupPartialImages, {
           definition: input.definition,
           templateName: run.templateName,
-          imageDate: utcDateStamp(runStartedAt ?? c.now()),
-          buildId: input.buildId,
         });
       } catch (e) {
-        c.log(`cleaning up a partial distribution failed: ${(e as Error).message}`);
+        c.log.warn(`cleaning up a partial distribution failed: ${(e as Error).message}`);
       }
     }
     if (run) {
       try {
-        yield* c.enter('archiving');
-        const archived = yield* callStep<ArchiveResult>(df, ACTIVITY.archiveLogs, {
+        const archived = yield* callStep(df, steps.archiveLogs, {
           definition: input.definition,
           buildId: input.buildId,
           templateName: run.templateName,
           runState: state.runState ?? 'unknown',
+          record: c.mark('archiving'),
         });
         state.logs.push(...archived.logs);
       } catch (e) {
-        c.log(`log archival failed: ${(e as Error).message}`);
+        c.log.warn(`log archival failed: ${(e as Error).message}`);
         state.error ??= { code: FAILURE.logArchivalFailed, message: (e as Error).message };
       }
     }
     if (grantAttempted) {
       try {
-        yield* c.enter('revoking');
-        yield* callStep(df, ACTIVITY.revokeImageContributor, {
+        yield* callStep(df, steps.revokeImageContributor, {
           principalId: identity.principalId,
           definition: input.definition,
+          record: c.mark('revoking'),
         });
         state.grantRevokedAt = c.now();
       } catch (e) {
         // The janitor removes it later; the build still reports what happened.
-        c.log(`revoking Image Contributor failed (the janitor will retry): ${(e as Error).message}`);
+        c.log.warn(`revoking Image Contributor failed (the janitor will retry): ${(e as Error).message}`);
       }
     }
   }
@@ -472,18 +472,19 @@ function* finish(
   const { df, input, state } = c;
   if (result === 'Succeeded' && state.imageId && !upToDate) {
     try {
-      yield* callStep(df, ACTIVITY.promoteImage, {
+      yield* callStep(df, steps.promoteImage, {
         definition: input.definition,
         imageId: state.imageId,
         buildId: input.buildId,
         builtAt: c.now().toISOString(),
       });
     } catch (e) {
-      c.log(`promoting the image failed: ${(e as Error).message}`);
+      c.log.warn(`promoting the image failed: ${(e as Error).message}`);
     }
   }
 
-  yield* c.enter('recording');
+  // The final record below is the recording phase (no record of its own).
+  c.mark('recording');
   state.durations.recording = 0;
   const totalSeconds = seconds(startedAt, c.now());
   const grantSeconds =
@@ -541,7 +542,7 @@ function* finish(
   try {
     yield df.callActivity(NOTIFY_ACTIVITY, output);
   } catch (e) {
-    c.log(`notification failed: ${(e as Error).message}`);
+    c.log.warn(`notification failed: ${(e as Error).message}`);
   }
   return output;
 }
@@ -558,6 +559,7 @@ function* pollUntilDone(
   plan: PollingPlan,
   runStartedAt: Date,
   cancelEvent: DurableTask,
+  pollingPatch: BuildRecordPatch,
 ): Flow<PollResult> {
   const { df, input, state } = c;
   let policy: PollingPolicy = {
@@ -573,29 +575,36 @@ function* pollUntilDone(
     timedOut,
     deadlineMinutes: Math.round(plan.deadlineSeconds / 60),
   });
-  /** Asks Image Builder to cancel the run (user request or deadline), once the phase is shown. */
+  /** Asks Image Builder to cancel the run (user request or deadline); the step records the phase. */
   function* requestCancel(): Flow<void> {
     cancelRequested = true;
     state.phase = 'cancelling';
     c.publish();
-    yield* c.record({
-      phase: 'cancelling',
-      phaseTimestamps: { cancelling: df.currentUtcDateTime.toISOString() },
+    yield* callStep(df, steps.cancelRun, {
+      templateName: run.templateName,
+      record: {
+        ref: c.ref,
+        patch: { phase: 'cancelling', phaseTimestamps: { cancelling: df.currentUtcDateTime.toISOString() } },
+      },
     });
-    yield* callStep(df, ACTIVITY.cancelRun, { templateName: run.templateName });
   }
   let firstPoll = true;
   let last: RunStatus | undefined;
+  // One polling sub-orchestration per run; a second one only after the deadline (or a cancel) to wait for
+  // the cancellation within its grace period.
   for (let episode = 0; ; episode++) {
     const pollInput: PollRunInput = {
       templateName: run.templateName,
       run,
       policy,
       runStartedAt: runStartedAt.toISOString(),
+      lastRunState: state.runState,
       lastSubState: state.runSubState,
       firstPoll,
+      ref: c.ref,
+      ...(firstPoll ? { patch: pollingPatch } : {}),
     };
-    // The episode's first timer, as the sub-orchestration will compute it (shown in the custom status).
+    // The first timer, as the sub-orchestration will compute it (shown in the custom status).
     const firstDelay = nextPollDelaySeconds(policy, {
       elapsedSeconds: elapsedSince(df, runStartedAt),
       runSubState: state.runSubState,
@@ -611,8 +620,8 @@ function* pollUntilDone(
       pollInput,
       `${df.instanceId}:${input.buildId}:poll:${episode}`,
     );
-    let outcome: PollRunOutcome;
     if (!cancelRequested) {
+      // A user cancel races the whole polling sub-orchestration.
       const winner = yield df.Task.any([poll, cancelEvent]);
       if (winner === cancelEvent) {
         yield* requestCancel();
@@ -625,10 +634,8 @@ function* pollUntilDone(
           ),
         };
       }
-      outcome = (yield poll) as PollRunOutcome;
-    } else {
-      outcome = (yield poll) as PollRunOutcome;
     }
+    const outcome = (yield poll) as PollRunOutcome;
     firstPoll = false;
     state.polls += outcome.polls;
     if (outcome.status) {
@@ -642,18 +649,16 @@ function* pollUntilDone(
       const verdict = terminalVerdict(outcome.status, runCtx());
       return { ...verdict, status: outcome.status };
     }
-    if (outcome.kind === 'deadline') {
-      if (cancelRequested || timedOut) {
-        return { ...cancelNotConfirmed(runCtx(), CANCEL_GRACE_SECONDS / 60), status: last };
-      }
+    // deadline
+    if (!cancelRequested) {
       timedOut = true;
       yield* requestCancel();
       policy = { ...policy, deadlineSeconds: elapsedSince(df, runStartedAt) + CANCEL_GRACE_SECONDS };
       continue;
     }
-    // progress
-    if (state.phase === 'polling')
-      yield* c.record({ runState: state.runState, runSubState: state.runSubState });
+    // A user cancel extended the deadline the running sub-orchestration did not know of: poll on.
+    if (elapsedSince(df, runStartedAt) < policy.deadlineSeconds) continue;
+    return { ...cancelNotConfirmed(runCtx(), CANCEL_GRACE_SECONDS / 60), status: last };
   }
 }
 

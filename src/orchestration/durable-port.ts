@@ -16,6 +16,11 @@ export interface OrchestrationPort {
   createTimer(fireAt: Date): DurableTask;
   waitForExternalEvent(name: string): DurableTask;
   setCustomStatus(status: unknown): void;
+  /**
+   * Ends this execution and starts the instance again with `input` and an empty history (the orchestrator
+   * returns right after calling it; the return value is ignored).
+   */
+  continueAsNew(input: unknown): void;
   readonly Task: {
     any(tasks: DurableTask[]): DurableTask;
   };

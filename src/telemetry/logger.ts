@@ -92,23 +92,7 @@ export function memorySink(): LogSink & { readonly records: LogRecord[] } {
 }
 
 /**
- * The build flow logs through a plain `(message) => void`. This adapter gives it a leveled logger: a
- * plain call is `info`, except lines that report a failed step ("… failed …"), which are `warn`, and a
- * build that failed ("build failed in …"), which is `error`. Flow code that calls `.warn`/`.error`
- * directly gets exactly that level.
+ * What the build flow logs through: each call site says its level (a step that failed but did not end the
+ * build is `warn`, a build that failed is `error`, progress is `info`). Any Logger is one.
  */
-export type FlowLog = ((message: string) => void) & Pick<Logger, 'info' | 'warn' | 'error'>;
-
-export function levelOfFlowMessage(message: string): LogLevel {
-  if (/^build failed in /.test(message)) return 'error';
-  if (/\bfailed\b/.test(message)) return 'warn';
-  return 'info';
-}
-
-export function flowLog(logger: Logger): FlowLog {
-  const fn = ((message: string) => logger.log(levelOfFlowMessage(message), message)) as FlowLog;
-  fn.info = logger.info;
-  fn.warn = logger.warn;
-  fn.error = logger.error;
-  return fn;
-}
+export type FlowLogger = Pick<Logger, 'info' | 'warn' | 'error'>;

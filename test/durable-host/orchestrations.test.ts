@@ -227,6 +227,46 @@ describe('local durable host: orchestration patterns', () => {
     }
   });
 
+  // The extension keeps the parent link across executions and completes the parent's task from the execution
+  // that ends (Azure/durabletask, DurableTask.Core TaskOrchestrationDispatcher: on ContinueAsNew the new
+  // ExecutionStartedEvent keeps the InstanceId and ParentInstance with a new ExecutionId); the
+  // Azure Storage provider stores history per execution (AzureTableTrackingStore.UpdateStateAsync: row key =
+  // sequence number within the execution). `npm run conformance` runs the app's poller this way on the real
+  // extension (docs/conformance.md).
+  it('a sub-orchestration that continues as new reports to its parent once, from its last execution', async () => {
+    const episodes: { id: string; status: string; events: number }[] = [];
+    const { host: own } = await startTestHost({
+      onEpisode: (info) =>
+        episodes.push({ id: info.instanceId, status: info.runtimeStatus, events: info.historyEvents }),
+    });
+    try {
+      const id = await own.startOrchestration('countingParent', null, 'cp-1');
+      const status = await own.waitForInstance(id);
+      expect(status.output).toBe('counted 2');
+      expect(shape(own.history(id))).toEqual([
+        'ExecutionStarted',
+        'SubOrchestrationInstanceCreated#0',
+        'SubOrchestrationInstanceCompleted#0',
+        'ExecutionCompleted',
+      ]);
+      // Two executions ended by continuing as new, each reporting its whole history (its last episode
+      // included: OrchestratorStarted, TimerFired, ExecutionCompleted, OrchestratorCompleted).
+      const child = episodes.filter((e) => e.id === 'cp-1:child');
+      const continued = child.filter((e) => e.status === 'ContinuedAsNew');
+      expect(continued).toHaveLength(2);
+      expect(continued.every((e) => e.events === 8)).toBe(true);
+      expect(shape(own.history('cp-1:child'))).toEqual([
+        'ExecutionStarted',
+        'TimerCreated#0',
+        'TimerFired#0',
+        'ExecutionCompleted',
+      ]);
+      expect(child.at(-1)).toMatchObject({ status: 'Completed', events: own.history('cp-1:child').length });
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('continues as new from 0 three times with timers in between', async () => {
     const id = await host.startOrchestration('counter', 0);
     await host.runUntilIdle();

@@ -4,9 +4,9 @@
  * Contributor assignment is left, the record is terminal and correct, logs are archived when produced.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTIVITY, JANITOR_TIMER } from '../../src/orchestration/activity-names.js';
 import type { BuildOutput } from '../../src/orchestration/contracts.js';
 import { buildInstanceId } from '../../src/orchestration/contracts.js';
+import { ACTIVITY, JANITOR_TIMER } from '../../src/orchestration/steps.js';
 import { type BuildHost, startBuildHost } from './build-host.js';
 
 const DEF = 'aks-jumpbox';

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ClassifiedFailure } from '../../src/azure/errors.js';
-import { ACTIVITY, POLL_RUN_ORCHESTRATOR } from '../../src/orchestration/activity-names.js';
 import { buildFlow } from '../../src/orchestration/build-flow.js';
 import { type BuildInput, type BuildOutput, NOTIFY_ACTIVITY } from '../../src/orchestration/contracts.js';
-import { POLLS_PER_EPISODE, pollRunFlow } from '../../src/orchestration/poll-run.js';
+import { POLLS_PER_EXECUTION, pollRunFlow } from '../../src/orchestration/poll-run.js';
+import { ACTIVITY, POLL_RUN_ORCHESTRATOR } from '../../src/orchestration/steps.js';
 import { runFlow } from './fake-durable.js';
 
 const input: BuildInput = {
@@ -44,10 +44,19 @@ function world(w: World) {
     if (w.throwIn === name) throw new Error(`${name} crashed`);
     const ok = (value: unknown) => ({ ok: true, value });
     switch (name) {
-      case ACTIVITY.builderIdentity:
-        return ok({ id: '/id', principalId: 'p1', clientId: 'c1', created: false });
-      case ACTIVITY.sourceVersion:
-        return ok({ publisher: 'p', offer: 'o', sku: 's', version: '1.2.3' });
+      case ACTIVITY.prepare:
+        return ok({
+          identity: { id: '/id', principalId: 'p1', clientId: 'c1', created: false },
+          sourceVersion: '1.2.3',
+          plan: {
+            minIntervalSeconds: 30,
+            maxIntervalSeconds: 300,
+            expectedSeconds: 35 * 60,
+            deadlineSeconds: 105 * 60,
+            logLocation: 'https://a/c/aks-jumpbox/b1/',
+            grantPropagationTimeoutSeconds: 30 * 60,
+          },
+        });
       case ACTIVITY.deployTemplate:
         return ok({
           templateName: 'aks-jumpbox-abc',
@@ -57,15 +66,6 @@ function world(w: World) {
           deleted: [],
           reason: 'new',
           stagingResourceGroupId: '/rg',
-        });
-      case ACTIVITY.pollingPolicy:
-        return ok({
-          minIntervalSeconds: 30,
-          maxIntervalSeconds: 300,
-          expectedSeconds: 35 * 60,
-          deadlineSeconds: 105 * 60,
-          logLocation: 'https://a/c/aks-jumpbox/b1/',
-          grantPropagationTimeoutSeconds: 30 * 60,
         });
       case ACTIVITY.startRun:
         runStart = now;
@@ -123,11 +123,7 @@ describe('build flow on a fake driver', () => {
       sourceImageVersion: '1.2.3',
     });
     const order = [
-      ACTIVITY.preflight,
-      ACTIVITY.builderIdentity,
-      ACTIVITY.persistentRoles,
-      ACTIVITY.sourceVersion,
-      ACTIVITY.pollingPolicy,
+      ACTIVITY.prepare,
       ACTIVITY.grantImageContributor,
       ACTIVITY.deployTemplate,
       ACTIVITY.startRun,
@@ -139,7 +135,35 @@ describe('build flow on a fake driver', () => {
     expect(firstIndex.every((i) => i >= 0)).toBe(true);
     expect([...firstIndex].sort((a, b) => a - b)).toEqual(firstIndex);
     expect(r.output.durations.run).toBeGreaterThanOrEqual(40 * 60);
-    expect(r.log.maxPollsPerSub).toBeLessThanOrEqual(POLLS_PER_EPISODE);
+    // One polling sub-orchestration for the run, continuing as new every POLLS_PER_EXECUTION polls.
+    expect(r.log.subOrchestrations).toHaveLength(1);
+    expect(r.log.maxPollsPerSub).toBeLessThanOrEqual(POLLS_PER_EXECUTION);
+    expect(r.log.continuedAsNew).toBeGreaterThan(0);
+    expect(r.output.durations.preflight).toBeGreaterThanOrEqual(0);
+  });
+
+  it('phases are recorded by the steps that start them; one record step, the final one', () => {
+    const r = drive({ runMinutes: 40 });
+    expect(r.names.filter((n) => n === ACTIVITY.recordBuild)).toHaveLength(1);
+    const phaseOf = (name: string) =>
+      (r.log.activities.find((a) => a.name === name)!.input as { record?: { patch: { phase?: string } } })
+        .record?.patch.phase;
+    expect(phaseOf(ACTIVITY.prepare)).toBe('preflight');
+    expect(phaseOf(ACTIVITY.grantImageContributor)).toBe('grant');
+    expect(phaseOf(ACTIVITY.deployTemplate)).toBe('template');
+    expect(phaseOf(ACTIVITY.startRun)).toBe('run');
+    expect(phaseOf(ACTIVITY.archiveLogs)).toBe('archiving');
+    expect(phaseOf(ACTIVITY.revokeImageContributor)).toBe('revoking');
+    // The polling phase goes with the first status read; every read may record a changed sub-state.
+    const reads = r.log.activities
+      .filter((a) => a.name === ACTIVITY.runStatus)
+      .map(
+        (a) => a.input as { ref?: { buildId: string }; patch?: { phase?: string }; lastSubState?: string },
+      );
+    expect(reads[0]!.patch?.phase).toBe('polling');
+    expect(reads.slice(1).every((x) => x.patch === undefined && x.ref?.buildId === 'b1')).toBe(true);
+    // Across continue-as-new the poller still knows the last sub-state (it records changes only).
+    expect(reads.at(-1)!.lastSubState).toBe('Distributing');
   });
 
   it('transient failures are retried after durable timers with growing backoff; the build succeeds', () => {
@@ -158,14 +182,14 @@ describe('build flow on a fake driver', () => {
     const r = drive({
       runMinutes: 40,
       failures: {
-        [ACTIVITY.preflight]: [{ kind: 'permanent', code: 'PreflightFailed', message: 'subnet /29' }],
+        [ACTIVITY.prepare]: [{ kind: 'permanent', code: 'PreflightFailed', message: 'subnet /29' }],
       },
     });
     expect(r.output).toMatchObject({
       result: 'Failed',
       error: { code: 'PreflightFailed', message: 'subnet /29' },
     });
-    expect(r.attempts[ACTIVITY.preflight]).toBe(1);
+    expect(r.attempts[ACTIVITY.prepare]).toBe(1);
     expect(r.names).not.toContain(ACTIVITY.grantImageContributor);
     expect(r.names).not.toContain(ACTIVITY.startRun);
   });
@@ -196,9 +220,10 @@ describe('build flow on a fake driver', () => {
     expect(r.names).toContain(ACTIVITY.archiveLogs);
     expect(r.names.slice(-2)).toEqual([ACTIVITY.recordBuild, NOTIFY_ACTIVITY]);
     expect(r.names).toContain(ACTIVITY.revokeImageContributor);
-    // History stays bounded: few polling episodes, each at most POLLS_PER_EPISODE polls.
-    expect(r.log.maxPollsPerSub).toBeLessThanOrEqual(POLLS_PER_EPISODE);
-    expect(r.log.subOrchestrations.length).toBeLessThan(30);
+    // History stays bounded: the run's poller and one more for the cancellation's grace period, each
+    // execution at most POLLS_PER_EXECUTION polls.
+    expect(r.log.maxPollsPerSub).toBeLessThanOrEqual(POLLS_PER_EXECUTION);
+    expect(r.log.subOrchestrations).toHaveLength(2);
   });
 
   it('cancel event during polling: the run is cancelled once, Canceled, logs archived, revoked', () => {
@@ -211,7 +236,13 @@ describe('build flow on a fake driver', () => {
     expect(r.names).toContain(ACTIVITY.revokeImageContributor);
   });
 
-  it('custom status: phase, sub-state, elapsed, next poll time, template, log location', () => {
+  it('a cancel shortly before the deadline extends it by the grace period: the run still ends Canceled', () => {
+    const r = drive({ runMinutes: undefined }, { name: 'cancel', atMs: 100 * MIN });
+    expect(r.output).toMatchObject({ result: 'Canceled', error: { code: 'CanceledByRequest' } });
+    expect(r.names.filter((n) => n === ACTIVITY.cancelRun)).toHaveLength(1);
+  });
+
+  it('custom status: phase, elapsed, next poll time, template, log location', () => {
     const r = drive({ runMinutes: 40 });
     const statuses = r.log.statuses as {
       phase?: string;
@@ -225,9 +256,7 @@ describe('build flow on a fake driver', () => {
     expect(polling.some((s) => s.nextPollAt !== undefined && s.templateName === 'aks-jumpbox-abc')).toBe(
       true,
     );
-    expect(
-      polling.some((s) => s.runSubState === 'Customizing' && s.logLocation === 'https://a/c/aks-jumpbox/b1/'),
-    ).toBe(true);
+    expect(polling.some((s) => s.logLocation === 'https://a/c/aks-jumpbox/b1/')).toBe(true);
     const first = polling.find((s) => s.nextPollAt)!;
     expect(Date.parse(first.nextPollAt!) - Date.UTC(2026, 0, 1)).toBe(Math.ceil(35 * 60 * 0.3) * 1000);
     expect(statuses.at(-1)).toMatchObject({ phase: 'done' });

@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { setCredentialOverride } from '../../src/azure/clients.js';
 import type { ImageDefinitionInput } from '../../src/image/definition.js';
 import type { AssignmentView } from '../../src/local/arm-emulator/index.js';
-import { type LocalDurableHost, startLocalDurableHost } from '../../src/local/durable-host/index.js';
+import {
+  type EpisodeInfo,
+  type LocalDurableHost,
+  startLocalDurableHost,
+} from '../../src/local/durable-host/index.js';
 import { LocalTestCredential } from '../../src/local/test-credential.js';
 import { BUILD_ORCHESTRATOR, type BuildOutput, buildInstanceId } from '../../src/orchestration/contracts.js';
 import { BuildRecordStore } from '../../src/records/build-records.js';
@@ -49,7 +53,11 @@ export interface BuildHost {
 }
 
 export async function startBuildHost(
-  o: { definitions?: ImageDefinitionInput[]; env?: Record<string, string> } = {},
+  o: {
+    definitions?: ImageDefinitionInput[];
+    env?: Record<string, string>;
+    onEpisode?: (info: EpisodeInfo) => void;
+  } = {},
 ): Promise<BuildHost> {
   const harness = await startTestEmulator();
   setCredentialOverride(new LocalTestCredential());
@@ -62,7 +70,12 @@ export async function startBuildHost(
     ARCHIVE_CONTAINER: `aib-logs-${randomUUID().slice(0, 8)}`,
     ...o.env,
   };
-  const host = await startLocalDurableHost({ entryModules: [ENTRY_MODULE], clock: harness.clock, env });
+  const host = await startLocalDurableHost({
+    entryModules: [ENTRY_MODULE],
+    clock: harness.clock,
+    env,
+    ...(o.onEpisode ? { onEpisode: o.onEpisode } : {}),
+  });
   const records = new BuildRecordStore(
     harness.clients.table(env.RECORDS_TABLE_ENDPOINT!, env.RECORDS_TABLE_NAME!),
   );

@@ -1,7 +1,7 @@
 /**
  * A small deterministic driver for the build flow's generators (unit tests of the orchestration logic,
  * without a host): activities answer from a script, timers move a fake clock, sub-orchestrations run
- * inline, and an external event can be raised at a virtual time (it wins a Task.any against a
+ * inline (continue-as-new restarts one with its new input), and an external event can be raised at a virtual time (it wins a Task.any against a
  * sub-orchestration whose next timer lies later).
  */
 import type { DurableTask, Flow, OrchestrationPort } from '../../src/orchestration/durable-port.js';
@@ -27,12 +27,17 @@ export interface DriverLog {
   timers: { at: number; by: string }[];
   subOrchestrations: string[];
   statuses: unknown[];
+  /** Most status reads in one execution of a sub-orchestration (continue-as-new starts a new one). */
   maxPollsPerSub: number;
+  /** Continue-as-new calls of sub-orchestrations. */
+  continuedAsNew: number;
 }
 
 export class FakeDf implements OrchestrationPort {
   readonly Task = { any: (tasks: DurableTask[]) => ({ kind: 'any', tasks }) as Task };
   isReplaying = false;
+  /** Set by continueAsNew: the input of the next execution. */
+  continued: { input: unknown } | undefined;
   constructor(
     readonly instanceId: string,
     private readonly input: unknown,
@@ -61,6 +66,9 @@ export class FakeDf implements OrchestrationPort {
   setCustomStatus(status: unknown): void {
     this.log.statuses.push(status);
   }
+  continueAsNew(input: unknown): void {
+    this.continued = { input };
+  }
 }
 
 export interface DriverOptions {
@@ -83,6 +91,7 @@ export function runFlow<T>(
     subOrchestrations: [],
     statuses: [],
     maxPollsPerSub: 0,
+    continuedAsNew: 0,
   };
   let eventDelivered = false;
   const df = new FakeDf('jumpbox-build-test', input, clock, log, 'root');
@@ -136,6 +145,17 @@ export function runFlow<T>(
     while (!st.done) {
       const r = st.pending.throw ? st.gen.throw(st.pending.value) : st.gen.next(st.pending.value);
       if (r.done) {
+        if (st.df.continued) {
+          // A new execution of the same instance, with the new input.
+          log.continuedAsNew++;
+          log.maxPollsPerSub = Math.max(log.maxPollsPerSub, polls);
+          polls = 0;
+          const sdf = new FakeDf(st.df.instanceId, st.df.continued.input, clock, log, st.df.name);
+          st.df = sdf;
+          st.gen = o.subFlows[t.name]!(sdf);
+          st.pending = { value: undefined, throw: false };
+          continue;
+        }
         st.done = { value: r.value, threw: false };
         break;
       }

@@ -1,6 +1,10 @@
-/** The leveled structured logger (src/telemetry/logger.ts) and the build flow's adapter onto it. */
+/** The leveled structured logger (src/telemetry/logger.ts) and the build flow's explicit levels. */
 import { describe, expect, it } from 'vitest';
-import { contextSink, createLogger, flowLog, jsonLinesSink, memorySink } from '../../src/telemetry/logger.js';
+import { buildFlow } from '../../src/orchestration/build-flow.js';
+import { pollRunFlow } from '../../src/orchestration/poll-run.js';
+import { ACTIVITY, POLL_RUN_ORCHESTRATOR } from '../../src/orchestration/steps.js';
+import { contextSink, createLogger, jsonLinesSink, memorySink } from '../../src/telemetry/logger.js';
+import { runFlow } from '../orchestration/fake-durable.js';
 
 describe('logger', () => {
   it('keeps the level and the fields, merges child fields, drops undefined and records below the minimum', () => {
@@ -15,25 +19,65 @@ describe('logger', () => {
     ]);
   });
 
-  it('the build flow: failed revoke/archive/tag/promote steps are warnings, a failed build is an error', () => {
+  it('the build flow logs at the level each call site names: failed side steps warn, a failed build is an error', () => {
+    // Archive, revoke and promote fail permanently; the run itself succeeds. Then a build whose prepare fails.
     const sink = memorySink();
-    const log = flowLog(createLogger(sink, { buildId: 'b1' }));
-    // The flow's own wording (src/orchestration/build-flow.ts).
-    log('revoking Image Contributor failed (the janitor will retry): 403 AuthorizationFailed');
-    log('log archival failed: 404 ContainerNotFound');
-    log('tagging the image failed: 409 Conflict');
-    log('promoting the image failed: 409 Conflict');
-    log('build failed in polling: RunFailed: Customizing: exit 1');
-    log('template aks-jumpbox-0123456789ab: create (new)');
-    log.error('explicit');
-    expect(sink.records.map((r) => r.level)).toEqual([
-      'warn',
-      'warn',
-      'warn',
-      'warn',
-      'error',
-      'info',
-      'error',
+    const ok = (value: unknown) => ({ ok: true, value });
+    const fail = {
+      ok: false,
+      failure: { kind: 'permanent', code: 'Http403', message: 'AuthorizationFailed' },
+    };
+    const activity = (name: string, _input: unknown, now: number): unknown => {
+      switch (name) {
+        case ACTIVITY.prepare:
+          return ok({
+            identity: { id: '/id', principalId: 'p1', clientId: 'c1', created: false },
+            sourceVersion: '1.2.3',
+            plan: {
+              minIntervalSeconds: 30,
+              maxIntervalSeconds: 300,
+              expectedSeconds: 60,
+              deadlineSeconds: 3600,
+              logLocation: 'https://a/c/',
+              grantPropagationTimeoutSeconds: 1800,
+            },
+          });
+        case ACTIVITY.grantImageContributor:
+          return ok({ scopes: ['/rg'], assignments: [] });
+        case ACTIVITY.deployTemplate:
+          return ok({ templateName: 't', action: 'create', archivedLogs: [], reason: 'new' });
+        case ACTIVITY.startRun:
+          return ok({ templateName: 't', startedAt: new Date(now).toISOString() });
+        case ACTIVITY.runStatus:
+          return ok({ runState: 'Succeeded', runSubState: 'Distributing', artifactIds: ['/img'] });
+        case ACTIVITY.archiveLogs:
+        case ACTIVITY.revokeImageContributor:
+        case ACTIVITY.promoteImage:
+          return fail;
+        default:
+          return ok({});
+      }
+    };
+    const input = { buildId: 'b1', definition: 'd', requestedAt: '2026-01-01T00:00:00Z', force: true };
+    const log = createLogger(sink, { buildId: 'b1' });
+    runFlow((df) => buildFlow(df, log), input, {
+      activity,
+      subFlows: { [POLL_RUN_ORCHESTRATOR]: pollRunFlow },
+    });
+    const levelOf = (re: RegExp) => sink.records.find((r) => re.test(r.message))?.level;
+    expect(levelOf(/^log archival failed/)).toBe('warn');
+    expect(levelOf(/^revoking Image Contributor failed/)).toBe('warn');
+    expect(levelOf(/^promoting the image failed/)).toBe('warn');
+    expect(levelOf(/^template t: create/)).toBe('info');
+    expect(sink.records.some((r) => r.level === 'error')).toBe(false);
+
+    const failed = memorySink();
+    runFlow((df) => buildFlow(df, createLogger(failed)), input, {
+      activity: (name) => (name === ACTIVITY.prepare ? fail : ok({})),
+      subFlows: {},
+    });
+    expect(failed.records.map((r) => [r.level, r.message.split(':')[0]])).toEqual([
+      ['error', 'build failed in preflight'],
     ]);
     expect(sink.records.every((r) => r.fields.buildId === 'b1')).toBe(true);
   });

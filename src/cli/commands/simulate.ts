@@ -21,6 +21,8 @@ import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
 import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
 import { type BuildOutput, type BuildProgress, buildInstanceId } from '../../orchestration/contracts.js';
+import type { PollProgress } from '../../orchestration/poll-run.js';
+import { POLL_RUN_ORCHESTRATOR } from '../../orchestration/steps.js';
 import { progressPercent } from '../build-progress.js';
 import { type CliCommand, UsageError } from '../dispatch.js';
 import { ProgressDisplay } from '../progress.js';
@@ -165,14 +167,22 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       { tty: io.isTTY, colour: io.isTTY, ...(io.columns ? { columns: io.columns } : {}) },
     );
     let finished = false;
+    let pollSubState: string | undefined;
     const log = (line: string) => display.log(line);
     const show = (progress: BuildProgress | undefined) => {
       // Status reads still in flight when the build ended must not redraw a stale state.
       if (finished || !progress || progress.buildId === undefined) return;
       const elapsed = minutes(azure.clock.now() - started);
-      const label = `${progress.phase}${progress.runSubState ? ` / ${progress.runSubState}` : ''}`;
+      // While polling, the run's sub-state comes from the polling sub-orchestration (the build's own
+      // status shows it once the run ended).
+      const subState = progress.runSubState ?? (progress.phase === 'polling' ? pollSubState : undefined);
+      const label = `${progress.phase}${subState ? ` / ${subState}` : ''}`;
       if (io.isTTY) {
-        display.update({ percent: progressPercent(progress), label, detail: `${elapsed} simulated` });
+        display.update({
+          percent: progressPercent({ ...progress, runSubState: subState }),
+          label,
+          detail: `${elapsed} simulated`,
+        });
       } else if (label !== lastLine) {
         io.out(`[${elapsed.padStart(9)}] ${label}\n`);
       }
@@ -185,7 +195,16 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       env: settings,
       // Every committed episode of the build shows its phase (several happen at one virtual instant).
       onEpisode: (info) => {
-        if (info.instanceId !== instanceId || !hostRef) return;
+        if (!hostRef) return;
+        if (info.name === POLL_RUN_ORCHESTRATOR && info.instanceId.startsWith(`${instanceId}:`)) {
+          const host = hostRef;
+          void host.getStatus(info.instanceId).then((st) => {
+            pollSubState = (st?.customStatus as PollProgress | undefined)?.runSubState ?? pollSubState;
+            return host.getStatus(instanceId).then((b) => show(b?.customStatus as BuildProgress | undefined));
+          });
+          return;
+        }
+        if (info.instanceId !== instanceId) return;
         void hostRef.getStatus(instanceId).then((st) => show(st?.customStatus as BuildProgress | undefined));
       },
     });

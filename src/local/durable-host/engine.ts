@@ -57,6 +57,12 @@ export interface EpisodeInfo {
   readonly name: string;
   readonly episode: number;
   readonly runtimeStatus: RuntimeStatus;
+  /**
+   * History events of the execution this episode belongs to, after the episode. For an episode that
+   * continued as new: the finished execution's events, its last episode included (the history now holds
+   * only the new execution's).
+   */
+  readonly historyEvents: number;
 }
 
 export interface EngineOptions {
@@ -528,6 +534,7 @@ export class DurableEngine {
 
     inst.inbox.splice(0, consumed);
     inst.episodes++;
+    let finishedExecutionEvents: number | undefined;
     if (state?.customStatus !== undefined && !statusRefusal)
       inst.customStatus = toJsonText(state.customStatus);
     if (inst.status === 'Pending' || inst.status === 'ContinuedAsNew') inst.status = 'Running';
@@ -540,6 +547,9 @@ export class DurableEngine {
       ];
       this.finish(inst, 'Failed', toJsonText(failure.ErrorMessage), failure);
     } else if (outcome?.continueAsNew) {
+      // The finished execution's last episode: its events, ExecutionCompleted (ContinuedAsNew) and
+      // OrchestratorCompleted, as the extension writes them before the new execution starts.
+      finishedExecutionEvents = full.length + 2;
       this.continueAsNew(inst, outcome.continueAsNew.input, now);
     } else if (state?.isDone) {
       const output = toJsonText(state.output);
@@ -560,6 +570,7 @@ export class DurableEngine {
       name: inst.name,
       episode: inst.episodes,
       runtimeStatus: inst.status,
+      historyEvents: finishedExecutionEvents ?? inst.history.length,
     });
     this.changed();
   }
