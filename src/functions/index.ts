@@ -32,6 +32,7 @@ import './activity-start-run.js';
 import './activity-run-status.js';
 import './activity-cancel-run.js';
 import './activity-archive-logs.js';
+import './activity-collect-supply-chain.js';
 import './activity-promote-image.js';
 import './activity-cleanup-partial-images.js';
 import './activity-record-build.js';

@@ -12,6 +12,7 @@ export const ACTIVITY = {
   runStatus: 'buildGetRunStatus',
   cancelRun: 'buildCancelRun',
   archiveLogs: 'buildArchiveLogs',
+  collectSupplyChain: 'buildCollectSupplyChain',
   promoteImage: 'buildPromoteImage',
   cleanupPartialImages: 'buildCleanupPartialImages',
   recordBuild: 'buildRecord',
