@@ -145,7 +145,12 @@ function report(findings: ScanFindings, tools: readonly LockedTool[]): ScanRepor
       { Target: 'sbom.cdx.json (ubuntu 24.04)', Class: 'os-pkgs', Type: 'ubuntu', Vulnerabilities: os },
       ...tools
         .filter((t) => t.sha256 !== '-')
-        .map((t) => ({ Target: `usr/local/bin/${t.id}`, Class: 'lang-pkgs', Type: 'gobinary', Vulnerabilities: null })),
+        .map((t) => ({
+          Target: `usr/local/bin/${t.id}`,
+          Class: 'lang-pkgs',
+          Type: 'gobinary',
+          Vulnerabilities: null,
+        })),
     ],
   } as unknown as ScanReport & Json;
 }
@@ -161,7 +166,9 @@ function sbom(runGuid: string, atIso: string, scanner: string, tools: readonly L
     version: 1,
     metadata: {
       timestamp: atIso,
-      tools: { components: [{ type: 'application', group: 'aquasecurity', name: 'trivy', version: scanner }] },
+      tools: {
+        components: [{ type: 'application', group: 'aquasecurity', name: 'trivy', version: scanner }],
+      },
       component: { 'bom-ref': 'rootfs', type: 'application', name: '/' },
     },
     components: [
@@ -222,12 +229,21 @@ export function emulatedScan(c: ScanContext): EmulatedScan | undefined {
       ? [
           out(''),
           out('sbom.cdx.json (ubuntu 24.04)'),
-          out(`Total: ${gating.length} (${failOn.split(',').map((s) => `${s}: ${gating.filter((f) => f.severity === s).length}`).join(', ')})`),
-          ...gating.map((f) => out(`│ ${f.package} │ ${f.id} │ ${f.severity} │ fixed │ ${f.installed} │ ${f.fixed ?? ''} │`)),
+          out(
+            `Total: ${gating.length} (${failOn
+              .split(',')
+              .map((s) => `${s}: ${gating.filter((f) => f.severity === s).length}`)
+              .join(', ')})`,
+          ),
+          ...gating.map((f) =>
+            out(`│ ${f.package} │ ${f.id} │ ${f.severity} │ fixed │ ${f.installed} │ ${f.fixed ?? ''} │`),
+          ),
         ]
       : []),
     ...[
-      ...encodeArtifact('sbom', Buffer.from(`${JSON.stringify(bom, null, 2)}\n`), (b) => gzipSync(b, { level: 9 })),
+      ...encodeArtifact('sbom', Buffer.from(`${JSON.stringify(bom, null, 2)}\n`), (b) =>
+        gzipSync(b, { level: 9 }),
+      ),
       ...encodeArtifact('vulnerabilities', Buffer.from(`${JSON.stringify(rep, null, 2)}\n`), (b) =>
         gzipSync(b, { level: 9 }),
       ),
@@ -236,7 +252,9 @@ export function emulatedScan(c: ScanContext): EmulatedScan | undefined {
         : []),
     ].map(out),
     gating.length > 0
-      ? err(`[jumpbox-scan] ERROR: vulnerability gate failed: ${failOn} findings with a fix available (listed above)`)
+      ? err(
+          `[jumpbox-scan] ERROR: vulnerability gate failed: ${failOn} findings with a fix available (listed above)`,
+        )
       : err('[jumpbox-scan] gate passed'),
   ];
   return { lines, blocked: gating.length > 0, blocking: gating.map(describeFinding) };
