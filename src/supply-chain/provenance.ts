@@ -11,7 +11,7 @@ import { gateOf, type ImageDefinition, isGallerySource, manifestOf } from '../im
 import { enabledDownloads, expand, manifestHash, pinnedSha256 } from '../image/tools-manifest.js';
 import type { SeverityCounts } from './gate.js';
 
-export const PROVENANCE_SCHEMA = 'https://github.com/jumpbox-builder/provenance/v1';
+export const PROVENANCE_SCHEMA = 'jumpbox-provenance/v1';
 
 export interface ProvenanceTool {
   readonly id: string;
