@@ -73,7 +73,8 @@ export function toolsOfInstallScript(script: string): LockedTool[] {
     pinned.set(m[1]!, { url: m[2]!, sha: m[3] ?? '' });
   }
   const out: LockedTool[] = [];
-  for (const m of script.matchAll(/printf '%s\\t%s\\t%s\\t%s\\n' '([^']+)' '([^']+)' (\S+) '([^']+)'/g)) {
+  const lockLine = /printf '%s\\t%s\\t%s\\t%s\\n' '([^']+)' '([^']+)' ('-'|"\$\(cat [^)]*\)") '([^']+)'/g;
+  for (const m of script.matchAll(lockLine)) {
     const [id, version, shaExpr, source] = [m[1]!, m[2]!, m[3]!, m[4]!];
     if (shaExpr === "'-'") {
       out.push({ id, version, url: source, sha256: '-' });
