@@ -22,12 +22,12 @@ import type { BuilderIdentity } from '../activities/builder-identity.js';
 import type { UpToDateCheck } from '../activities/last-successful-build.js';
 import type { ArchiveResult } from '../activities/logs/archive-logs.js';
 import type { GrantResult } from '../activities/roles/image-contributor.js';
+import { GRANT_NOT_EFFECTIVE, type RunHandle, type RunStatus } from '../activities/run/image-run.js';
+import type { SourceImage } from '../activities/source-version.js';
 import type {
   CollectSupplyChainInput,
   SupplyChainResult,
 } from '../activities/supply-chain/collect-supply-chain.js';
-import { GRANT_NOT_EFFECTIVE, type RunHandle, type RunStatus } from '../activities/run/image-run.js';
-import type { SourceImage } from '../activities/source-version.js';
 import type { TemplateDeployment } from '../activities/template/deploy-template.js';
 import type { BuildRecordPatch, BuildStatus } from '../records/build-records.js';
 import { callStep, StepFailure } from './activity-call.js';

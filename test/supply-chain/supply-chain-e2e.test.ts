@@ -10,8 +10,8 @@
  * - a definition distributing to a managed image and a gallery: both carry the provenance tags.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProvenanceRecord } from '../../src/supply-chain/provenance.js';
 import { type BuildOutput, buildInstanceId } from '../../src/orchestration/contracts.js';
+import type { ProvenanceRecord } from '../../src/supply-chain/provenance.js';
 import { type BuildHost, startBuildHost } from '../orchestration/build-host.js';
 
 const SUB = '00000000-0000-4000-8000-000000000001';

@@ -14,8 +14,8 @@ import { LocalTestCredential } from '../test-credential.js';
 import type { LocalCertificate } from '../tls.js';
 import { BuildLogWriter } from './aib/build-logs.js';
 import { ImageBuilderService } from './aib/image-templates.js';
-import { SCAN_FINDINGS } from './aib/scan-output.js';
 import { imageBuilderRoutes } from './aib/routes.js';
+import { SCAN_FINDINGS } from './aib/scan-output.js';
 import {
   type BuildBehaviour,
   DEFAULT_BUILD_BEHAVIOUR,

@@ -26,7 +26,6 @@ import { putStagingStorageAccount, storageAccountId } from '../providers/storage
 import { ROLE_ASSIGNMENT_TYPE } from '../rbac.js';
 import type { Json } from '../store.js';
 import { customizationLog, LOG_CONTAINER, type LogContext, validationLog } from './build-logs.js';
-import { emulatedScan } from './scan-output.js';
 import {
   displayedState,
   planRun,
@@ -43,6 +42,7 @@ import {
   provisioningFailure,
   unauthorizedDistributionTarget,
 } from './provisioning-checks.js';
+import { emulatedScan } from './scan-output.js';
 import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
 import { IMAGE_BUILDER_NAMESPACE, type RunRecord, TEMPLATE_TYPE, type TemplateRecord } from './types.js';
 import { newestVersion } from './versions.js';
