@@ -7,7 +7,7 @@
  *   runWithGrant   grant Image Contributor on every distribution target → template → start run → poll
  *                  (sub-orchestration, adaptive durable timers; cancel event; deadline → cancel)
  *                  finally: clean up a partial distribution (cancelled or failed run) → archive logs
- *                  → revoke Image Contributor — on success, failure, timeout, cancel (also while waiting
+ *                  → SBOM/report/provenance from the archived log → revoke Image Contributor — on success, failure, timeout, cancel (also while waiting
  *                  for the grant) and unexpected errors
  *   finish         promote the image (current marker, retention) → record → notify
  *
