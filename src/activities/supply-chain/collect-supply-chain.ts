@@ -94,6 +94,14 @@ function parseReport(a: ExtractedArtifact | undefined, problems: string[]): Scan
   }
 }
 
+/** At most MAX_LISTED findings in the record (a Table property holds 64 KiB); the report has them all. */
+export const MAX_LISTED = 50;
+function capped(list: readonly string[]): string[] {
+  return list.length <= MAX_LISTED
+    ? [...list]
+    : [...list.slice(0, MAX_LISTED), `… and ${list.length - MAX_LISTED} more in the report`];
+}
+
 export async function collectSupplyChain(
   deps: Deps,
   input: CollectSupplyChainInput,
@@ -195,7 +203,9 @@ export async function collectSupplyChain(
     provenance: provenanceUrl,
     provenanceSha256,
     vulnerabilities:
-      verdict && reportUrl ? { ...verdict.counts, blocking: blocking ?? [], report: reportUrl } : undefined,
+      verdict && reportUrl
+        ? { ...verdict.counts, blocking: capped(blocking ?? []), report: reportUrl }
+        : undefined,
     failure,
     problems,
   };
