@@ -34,7 +34,7 @@ describe('provenance record', () => {
       subscriptionId: SUB,
     });
     const checked = [...(body.customize ?? []), ...(body.validate?.inVMValidations ?? [])].map((c) => {
-      const inline = (c as { inline: string[] }).inline[0]!;
+      const inline = (c as unknown as { inline: string[] }).inline[0]!;
       return { name: c.name, sha256: /echo '([0-9a-f]{64}) {2}/.exec(inline)?.[1] };
     });
     const p = buildProvenance(base);
