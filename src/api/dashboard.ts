@@ -121,6 +121,11 @@ function logLinks(urls: readonly string[]): string {
     .join(' ');
 }
 
+/** The build's SBOM, vulnerability report and provenance record (docs/provenance.md), when archived. */
+function supplyChainLinks(b: BuildRecord): string[] {
+  return [b.sbom, b.vulnerabilities?.report, b.provenance].filter((u): u is string => u !== undefined);
+}
+
 function buildRow(b: BuildRecord, now: Date): string {
   const duration =
     b.durationSeconds !== undefined ? minutes(b.durationSeconds) : b.finishedAt ? '' : 'running';
@@ -129,7 +134,7 @@ function buildRow(b: BuildRecord, now: Date): string {
 <td>${statusBadge(b.status)}${b.upToDate ? ' <span class="muted">up to date, nothing built</span>' : ''}${b.phase && !b.finishedAt ? `<div class="muted">${escapeHtml(b.phase)}${b.runSubState ? ` / ${escapeHtml(b.runSubState)}` : ''}</div>` : ''}</td>
 <td>${timelineSvg(phaseSegments(b, now))}<div class="muted">${escapeHtml(duration)}</div></td>
 <td>${b.error ? `<code>${escapeHtml(b.error.code)}</code> <span class="muted">${escapeHtml(b.error.message.slice(0, 200))}</span>` : ''}</td>
-<td>${logLinks(b.logUrls)}</td>
+<td>${logLinks([...b.logUrls, ...supplyChainLinks(b)])}</td>
 </tr>`;
 }
 

@@ -82,6 +82,23 @@ export const startBuildAcceptedSchema = z
 
 const errorSchema = z.object({ code: z.string(), message: z.string() });
 
+export const vulnerabilityCountsSchema = z
+  .object({
+    critical: z.number().int(),
+    high: z.number().int(),
+    medium: z.number().int(),
+    low: z.number().int(),
+    unknown: z.number().int(),
+    blocking: z
+      .array(z.string())
+      .describe(
+        'Findings that failed the vulnerability gate: id, severity, package, installed and fixed version.',
+      ),
+    report: z.string().describe('Archived vulnerability report (Trivy JSON; blob URL, no SAS).'),
+  })
+  .describe('Vulnerability findings in the image by severity (docs/provenance.md).')
+  .register(apiSchemas, { id: 'VulnerabilityCounts' });
+
 export const buildRecordSchema = z
   .object({
     buildId: z.string(),
@@ -116,6 +133,9 @@ export const buildRecordSchema = z
       .number()
       .optional()
       .describe('Authorization refusals while the grant was not yet effective.'),
+    sbom: z.string().optional().describe('Archived CycloneDX SBOM of the image (blob URL, no SAS).'),
+    provenance: z.string().optional().describe('Archived provenance record (blob URL, no SAS).'),
+    vulnerabilities: vulnerabilityCountsSchema.optional(),
   })
   .register(apiSchemas, { id: 'BuildRecord' });
 

@@ -23,6 +23,8 @@ export const FAILURE = {
   runPartiallySucceeded: 'RunPartiallySucceeded',
   cancelNotConfirmed: 'CancelNotConfirmed',
   logArchivalFailed: 'LogArchivalFailed',
+  /** The scan step found a fixable finding at or above the gate's severity (src/supply-chain/gate.ts). */
+  vulnerabilityGateFailed: 'VulnerabilityGateFailed',
   unexpected: 'UnexpectedError',
 } as const;
 

@@ -7,7 +7,7 @@
  *   runWithGrant   grant Image Contributor on every distribution target → template → start run → poll
  *                  (one sub-orchestration per run that continues as new; cancel event; deadline → cancel)
  *                  finally: clean up a partial distribution (cancelled or failed run) → archive logs
- *                  → revoke Image Contributor — on success, failure, timeout, cancel (also while waiting
+ *                  → SBOM/report/provenance from the archived log → revoke Image Contributor — on success, failure, timeout, cancel (also while waiting
  *                  for the grant) and unexpected errors
  *   finish         promote the image (current marker, retention) → record → notify
  *
@@ -24,6 +24,10 @@
 import type { BuilderIdentity } from '../activities/builder-identity.js';
 import { GRANT_NOT_EFFECTIVE, type RunHandle, type RunStatus } from '../activities/run/image-run.js';
 import type { PhaseRecord } from '../activities/run-step.js';
+import type {
+  CollectSupplyChainInput,
+  SupplyChainResult,
+} from '../activities/supply-chain/collect-supply-chain.js';
 import type { BuildRecordPatch, BuildRef, BuildStatus } from '../records/build-records.js';
 import type { FlowLogger } from '../telemetry/logger.js';
 import { callStep, StepFailure } from './activity-call.js';
@@ -36,6 +40,7 @@ import {
   type BuildResult,
   CANCEL_EVENT,
   NOTIFY_ACTIVITY,
+  type SupplyChainFields,
 } from './contracts.js';
 import type { DurableTask, Flow, OrchestrationPort } from './durable-port.js';
 import { grantWaitSeconds } from './grant-wait.js';
@@ -79,6 +84,10 @@ interface FlowState {
   polls: number;
   /** Since when the build waits for the grant (shown in the status). */
   waitingSince?: Date | undefined;
+  /** SBOM, provenance and vulnerability counts collected after archival (src/supply-chain). */
+  supplyChain?: SupplyChainResult | undefined;
+  /** Every artifact of a successful run (managed image, gallery versions): all get the provenance tags. */
+  artifactIds?: readonly string[] | undefined;
 }
 
 function validateInput(raw: unknown): BuildInput {
@@ -400,6 +409,7 @@ function* runWithGrant(
       state.runState = outcome.status?.runState ?? state.runState;
       state.runSubState = outcome.status?.runSubState ?? state.runSubState;
       if (result === 'Succeeded') state.imageId = outcome.status?.artifactIds[0];
+      if (result === 'Succeeded') state.artifactIds = outcome.status?.artifactIds;
       partial = result !== 'Succeeded';
     }
   } catch (e) {
@@ -442,6 +452,19 @@ function* runWithGrant(
         c.log.warn(`log archival failed: ${(e as Error).message}`);
         state.error ??= { code: FAILURE.logArchivalFailed, message: (e as Error).message };
       }
+      yield* collectSupplyChain(c, {
+        definition: input.definition,
+        buildId: input.buildId,
+        requestedAt: input.requestedAt,
+        templateName: run.templateName,
+        sourceVersion,
+        builderIdentityId: identity.id,
+        result,
+        imageId: state.imageId,
+        runStartedAt: runStartedAt?.toISOString(),
+        runEndedAt: runEndedAt?.toISOString(),
+        at: c.now().toISOString(),
+      });
     }
     if (grantAttempted) {
       try {
@@ -461,6 +484,19 @@ function* runWithGrant(
   return { result, runSeconds };
 }
 
+/** SBOM, report and provenance from the archived log; a gate failure names the finding (src/supply-chain). */
+function* collectSupplyChain(c: Ctx, stepInput: CollectSupplyChainInput): Flow<void> {
+  try {
+    const sc = yield* callStep(c.df, steps.collectSupplyChain, stepInput);
+    c.state.supplyChain = sc;
+    if (sc.failure && (!c.state.error || c.state.error.code === FAILURE.runFailed))
+      c.state.error = sc.failure;
+  } catch (e) {
+    // The image and its logs do not depend on it; the record shows no SBOM/provenance links.
+    c.log.warn(`collecting the SBOM and provenance failed: ${(e as Error).message}`);
+  }
+}
+
 /** Record and output of the build, the image promoted when it succeeded, the notification. */
 function* finish(
   c: Ctx,
@@ -477,6 +513,9 @@ function* finish(
         imageId: state.imageId,
         buildId: input.buildId,
         builtAt: c.now().toISOString(),
+        artifactIds: state.artifactIds,
+        provenance: state.supplyChain?.provenance,
+        provenanceSha256: state.supplyChain?.provenanceSha256,
       });
     } catch (e) {
       c.log.warn(`promoting the image failed: ${(e as Error).message}`);
@@ -500,6 +539,7 @@ function* finish(
           refusals: state.grantRefusals,
         }
       : undefined;
+  const sc = supplyChainView(state.supplyChain);
   const output: BuildOutput = {
     buildId: input.buildId,
     definition: input.definition,
@@ -516,6 +556,7 @@ function* finish(
     },
     ...(grant ? { grant } : {}),
     ...(upToDate ? { upToDate: true } : {}),
+    ...sc,
   };
   state.phase = 'done';
   c.publish();
@@ -538,6 +579,7 @@ function* finish(
     grantRefusals: state.grantedAt !== undefined ? state.grantRefusals : undefined,
     polls: state.polls,
     ...(upToDate ? { upToDate: true } : {}),
+    ...sc,
   });
   try {
     yield df.callActivity(NOTIFY_ACTIVITY, output);
@@ -545,6 +587,16 @@ function* finish(
     c.log.warn(`notification failed: ${(e as Error).message}`);
   }
   return output;
+}
+
+/** The build's supply-chain fields (record and output): links and counts, only those that exist. */
+function supplyChainView(sc: SupplyChainResult | undefined): SupplyChainFields {
+  if (!sc) return {};
+  return {
+    ...(sc.sbom ? { sbom: sc.sbom } : {}),
+    ...(sc.provenance ? { provenance: sc.provenance } : {}),
+    ...(sc.vulnerabilities ? { vulnerabilities: sc.vulnerabilities } : {}),
+  };
 }
 
 interface PollResult {

@@ -74,8 +74,30 @@ export interface GrantSummary {
 
 export type BuildResult = 'Succeeded' | 'Failed' | 'Canceled' | 'TimedOut';
 
+/** Counts of the image's vulnerability findings by severity, the ones that failed the gate, the report. */
+export interface VulnerabilityCounts {
+  readonly critical: number;
+  readonly high: number;
+  readonly medium: number;
+  readonly low: number;
+  readonly unknown: number;
+  /** Findings that fail the gate (`CVE-… (CRITICAL) in pkg version, fixed in …`). */
+  readonly blocking: readonly string[];
+  /** Archived vulnerability report (Trivy JSON; blob URL, no SAS). */
+  readonly report: string;
+}
+
+/** The build's supply-chain artifacts (docs/provenance.md). */
+export interface SupplyChainFields {
+  /** Archived CycloneDX SBOM of the image (blob URL, no SAS). */
+  readonly sbom?: string | undefined;
+  /** Archived provenance record (blob URL, no SAS). */
+  readonly provenance?: string | undefined;
+  readonly vulnerabilities?: VulnerabilityCounts | undefined;
+}
+
 /** Output of BUILD_ORCHESTRATOR. */
-export interface BuildOutput {
+export interface BuildOutput extends SupplyChainFields {
   readonly buildId: string;
   readonly definition: string;
   readonly result: BuildResult;

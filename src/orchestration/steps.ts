@@ -9,6 +9,7 @@ import type { ActivityDeps } from '../activities/deps.js';
 import { cleanupPartialImages } from '../activities/image/cleanup-partial.js';
 import { promoteImage } from '../activities/image/promote-image.js';
 import { archiveBuildLogs } from '../activities/logs/archive-build-logs.js';
+import { collectSupplyChain } from '../activities/supply-chain/collect-supply-chain.js';
 import { prepareBuild } from '../activities/prepare-build.js';
 import { recordBuild } from '../activities/record-build.js';
 import { grantImageContributor } from '../activities/roles/image-contributor.js';
@@ -46,6 +47,7 @@ export const steps = {
   cancelRun: defineStep('buildCancelRun', recordedStep(cancelRun)),
   cleanupPartialImages: defineStep('buildCleanupPartialImages', cleanupPartialImages),
   archiveLogs: defineStep('buildArchiveLogs', recordedStep(archiveBuildLogs)),
+  collectSupplyChain: defineStep('buildCollectSupplyChain', collectSupplyChain),
   revokeImageContributor: defineStep('buildRevokeImageContributor', recordedStep(revokeUnlessOthersRunning)),
   promoteImage: defineStep('buildPromoteImage', promoteImage),
   recordBuild: defineStep('buildRecord', recordBuild),

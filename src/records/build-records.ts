@@ -10,7 +10,12 @@
 import { odata, RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { type AzureClients, getAzureClients } from '../azure/clients.js';
 import type { AppConfig } from '../config.js';
-import type { BuildPhase, BuildResult, BuildTrigger } from '../orchestration/contracts.js';
+import type {
+  BuildPhase,
+  BuildResult,
+  BuildTrigger,
+  VulnerabilityCounts,
+} from '../orchestration/contracts.js';
 import { emitBuildTelemetry } from '../telemetry/build-telemetry.js';
 
 /** Status of a build as stored: Queued/Running until it ends, then its result. */
@@ -67,6 +72,12 @@ export interface BuildRecord {
   readonly grantRefusals?: number | undefined;
   /** Image Builder status polls the build made (telemetry). */
   readonly polls?: number | undefined;
+  /** Archived CycloneDX SBOM of the image (blob URL, no SAS; docs/provenance.md). */
+  readonly sbom?: string | undefined;
+  /** Archived provenance record (blob URL, no SAS). */
+  readonly provenance?: string | undefined;
+  /** Vulnerability findings by severity, the ones that failed the gate, and the archived report. */
+  readonly vulnerabilities?: VulnerabilityCounts | undefined;
 }
 
 /** What identifies a row without a lookup. */
@@ -132,6 +143,9 @@ interface StoredEntity {
   grantPropagationSeconds?: number;
   grantRefusals?: number;
   polls?: number;
+  sbom?: string;
+  provenance?: string;
+  vulnerabilitiesJson?: string;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -171,6 +185,9 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     grantPropagationSeconds: e.grantPropagationSeconds,
     grantRefusals: e.grantRefusals,
     polls: e.polls,
+    sbom: e.sbom,
+    provenance: e.provenance,
+    vulnerabilities: parseJson<VulnerabilityCounts | undefined>(e.vulnerabilitiesJson, undefined),
   };
 }
 
@@ -191,6 +208,8 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
     'imageId',
     'startedAt',
     'finishedAt',
+    'sbom',
+    'provenance',
   ] as const;
   for (const k of copy) {
     const v = patch[k];
@@ -203,6 +222,7 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
     const v = patch[k];
     if (v !== undefined) out[k] = v;
   }
+  if (patch.vulnerabilities !== undefined) out.vulnerabilitiesJson = JSON.stringify(patch.vulnerabilities);
   if (patch.error !== undefined) {
     out.errorCode = patch.error.code;
     out.errorMessage = patch.error.message.slice(0, 30_000);

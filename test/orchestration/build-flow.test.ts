@@ -31,6 +31,10 @@ interface World {
   /** An activity that throws past its outcome wrapper (host-level failure). */
   throwIn?: string;
   cancelMinutes?: number;
+  /** The run fails in Customizing after this many minutes. */
+  failCustomizingMinutes?: number;
+  /** What the supply-chain step returns. */
+  supplyChain?: unknown;
 }
 
 function world(w: World) {
@@ -82,6 +86,14 @@ function world(w: World) {
             artifactIds: [],
           });
         }
+        if (w.failCustomizingMinutes !== undefined && t >= w.failCustomizingMinutes * MIN) {
+          return ok({
+            runState: 'Failed',
+            runSubState: 'Customizing',
+            message: 'Failed while waiting for packerizer: Packer build command has failed: exit status 1.',
+            artifactIds: [],
+          });
+        }
         if (w.runMinutes !== undefined && t >= w.runMinutes * MIN) {
           return ok({ runState: 'Succeeded', runSubState: 'Distributing', artifactIds: ['/images/img'] });
         }
@@ -90,6 +102,8 @@ function world(w: World) {
       }
       case ACTIVITY.archiveLogs:
         return ok({ logs: ['https://a/c/aks-jumpbox/b1/customization.log'], runGuids: ['g'] });
+      case ACTIVITY.collectSupplyChain:
+        return ok(w.supplyChain ?? { problems: [] });
       case ACTIVITY.grantImageContributor:
         return ok({ scopes: ['/rg'], assignments: [] });
       case ACTIVITY.revokeImageContributor:
@@ -365,6 +379,49 @@ describe('partial output after a cancelled or failed run', () => {
     expect(i(ACTIVITY.cleanupPartialImages)).toBeLessThan(i(ACTIVITY.archiveLogs));
     expect(i(ACTIVITY.archiveLogs)).toBeLessThan(i(ACTIVITY.revokeImageContributor));
     expect(r.names).not.toContain(ACTIVITY.promoteImage);
+  });
+
+  it('supply chain: collected after archival and before revoke; links in the output; promote gets the provenance', () => {
+    const vulnerabilities = {
+      critical: 0,
+      high: 0,
+      medium: 0,
+      low: 3,
+      unknown: 0,
+      blocking: [],
+      report: 'https://a/r',
+    };
+    const r = drive({
+      runMinutes: 40,
+      supplyChain: {
+        sbom: 'https://a/s',
+        provenance: 'https://a/p',
+        provenanceSha256: 'f'.repeat(64),
+        vulnerabilities,
+        problems: [],
+      },
+    });
+    const at = (n: string) => r.names.indexOf(n);
+    expect(at(ACTIVITY.archiveLogs)).toBeLessThan(at(ACTIVITY.collectSupplyChain));
+    expect(at(ACTIVITY.collectSupplyChain)).toBeLessThan(at(ACTIVITY.revokeImageContributor));
+    expect(r.output).toMatchObject({ sbom: 'https://a/s', provenance: 'https://a/p', vulnerabilities });
+    const promote = r.log.activities.find((a) => a.name === ACTIVITY.promoteImage);
+    expect(promote?.input).toMatchObject({
+      provenance: 'https://a/p',
+      provenanceSha256: 'f'.repeat(64),
+      artifactIds: ['/images/img'],
+    });
+  });
+
+  it('a gate failure named by the supply-chain step replaces RunFailed; the grant is still revoked', () => {
+    const failure = { code: 'VulnerabilityGateFailed', message: 'CVE-2024-6387 (HIGH) in openssh-server …' };
+    const r = drive({ failCustomizingMinutes: 20, supplyChain: { failure, problems: [] } });
+    expect(r.output.result).toBe('Failed');
+    expect(r.output.error).toEqual(failure);
+    expect(r.names).toContain(ACTIVITY.revokeImageContributor);
+    expect(r.names).not.toContain(ACTIVITY.promoteImage);
+    // Without a gate failure the run's own failure stands.
+    expect(drive({ failCustomizingMinutes: 20 }).output.error?.code).toBe('RunFailed');
   });
 
   it('a successful run is not cleaned up, and the image is promoted after the grant is gone', () => {

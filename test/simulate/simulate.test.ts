@@ -68,9 +68,31 @@ describe('npm run simulate', () => {
         'logs',
         'simulatedMinutes',
         'status',
+        'sbom',
+        'provenance',
+        'vulnerabilities',
       ].sort(),
     );
     expect(r.stderr).toMatch(/Image Contributor: +removed/);
+    // The supply chain: SBOM and provenance archived beside the logs, counts by severity (docs/provenance.md).
+    const folder = (j.logs as string[])[0]!.replace(/[^/]+$/, '');
+    expect(j.sbom).toBe(`${folder}sbom.cdx.json`);
+    expect(j.provenance).toBe(`${folder}provenance.json`);
+    expect(j.vulnerabilities).toMatchObject({ critical: 0, high: 0, blocking: [] });
+  });
+
+  it('--fail vulnerability, as a user runs it: exit 1, the finding named, grant removed, report archived', async () => {
+    const r = await simulate('--fail', 'vulnerability', '--json', '--rbac-delay', '0');
+    expect(r.code, r.stderr).toBe(1);
+    const j = finalJson(r);
+    expect(j).toMatchObject({ status: 'Failed', imageId: null, imageContributorAssignmentsLeft: 0 });
+    expect(j.error).toMatchObject({ code: 'VulnerabilityGateFailed' });
+    expect(r.stderr).toMatch(
+      /reason: +VulnerabilityGateFailed: the vulnerability gate stopped the build: CVE-2024-6387 \(HIGH\) in openssh-server 1:9\.6p1-3ubuntu13, fixed in 1:9\.6p1-3ubuntu13\.3/,
+    );
+    expect(r.stderr).toMatch(/blocking: +CVE-2024-6387/);
+    expect((j.logs as string[]).some((l) => l.endsWith('/customization.log'))).toBe(true);
+    expect((j.vulnerabilities as { report: string }).report).toMatch(/\/vulnerabilities\.json$/);
   });
 
   it('--fail customizer, as a user runs it: exit 1, plain progress lines (not a TTY), the reason printed', async () => {

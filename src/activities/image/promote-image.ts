@@ -21,6 +21,9 @@ import type { ActivityDeps } from '../deps.js';
 export const BUILD_ID_TAG = 'jumpbox-build-id';
 export const BUILT_AT_TAG = 'jumpbox-built-at';
 export const CURRENT_TAG = 'jumpbox-current';
+/** The archived provenance record (blob URL, no SAS) and the SHA-256 of its bytes (docs/provenance.md). */
+export const PROVENANCE_TAG = 'jumpbox-provenance';
+export const PROVENANCE_SHA256_TAG = 'jumpbox-provenance-sha256';
 
 const MANAGED_IMAGE =
   /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
@@ -33,6 +36,20 @@ export interface PromoteInput {
   readonly buildId: string;
   /** ISO time of the build's success (orchestration clock). */
   readonly builtAt: string;
+  /** Every artifact of the run (managed image, gallery versions); default [imageId]. */
+  readonly artifactIds?: readonly string[] | undefined;
+  /** Archived provenance record of the build and its SHA-256 (tagged on every artifact when present). */
+  readonly provenance?: string | undefined;
+  readonly provenanceSha256?: string | undefined;
+}
+
+/** Tags that point from the image to its provenance record (a tag value holds up to 256 characters). */
+export function provenanceTags(input: PromoteInput): Record<string, string> {
+  if (!input.provenance || input.provenance.length > 256) return {};
+  return {
+    [PROVENANCE_TAG]: input.provenance,
+    ...(input.provenanceSha256 ? { [PROVENANCE_SHA256_TAG]: input.provenanceSha256 } : {}),
+  };
 }
 
 export interface PromoteResult {
@@ -94,12 +111,28 @@ export function retentionSplit<T extends Candidate>(
   return { keep: [...current, ...keepOthers], drop: others.slice(keepOthers.length) };
 }
 
+/** The provenance tags on the run's other artifacts (a gallery version beside the managed image). */
+async function tagOtherArtifacts(deps: Deps, input: PromoteInput): Promise<void> {
+  const tags = provenanceTags(input);
+  if (Object.keys(tags).length === 0) return;
+  for (const id of input.artifactIds ?? []) {
+    if (id.toLowerCase() === input.imageId.toLowerCase()) continue;
+    try {
+      await mergeTags(deps, id, tags);
+    } catch (e) {
+      deps.log(`tagging ${id} with its provenance failed: ${(e as Error).message}`);
+    }
+  }
+}
+
 async function promoteManagedImage(deps: Deps, input: PromoteInput, rg: string): Promise<PromoteResult> {
   await mergeTags(deps, input.imageId, {
     [BUILD_ID_TAG]: input.buildId,
     [BUILT_AT_TAG]: input.builtAt,
     [CURRENT_TAG]: 'true',
+    ...provenanceTags(input),
   });
+  await tagOtherArtifacts(deps, input);
   const images: Candidate[] = [];
   for await (const image of deps.clients.compute.images.listByResourceGroup(rg)) {
     if (!image.id || !image.name || image.tags?.[TAG.definition] !== input.definition) continue;
@@ -132,6 +165,9 @@ async function promoteManagedImage(deps: Deps, input: PromoteInput, rg: string):
 }
 
 async function retainGalleryVersions(deps: Deps, input: PromoteInput): Promise<PromoteResult> {
+  const tags = provenanceTags(input);
+  if (Object.keys(tags).length > 0) await mergeTags(deps, input.imageId, tags);
+  await tagOtherArtifacts(deps, input);
   const id = parseResourceId(input.imageId);
   const [gallery, image] = [id.names[0]!, id.names[1]!];
   const versions: { id: string; name: string }[] = [];

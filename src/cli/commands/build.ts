@@ -78,7 +78,8 @@ Starts a build of one image definition through the app's HTTP API (for pipelines
   --timeout DURATION     how long --wait/--follow waits (default 2h; 90s, 15m, 2h)
   --poll-interval DUR    time between status requests (default 15s)
   --cancel-on-timeout    cancel the build when --timeout expires
-  --json                 one JSON object on stdout (buildId, status, imageId, upToDate, error, logs)
+  --json                 one JSON object on stdout (buildId, status, imageId, upToDate, error, logs,
+                         sbom, provenance, vulnerabilities)
   --key-env NAME         environment variable holding the function key (default ${DEFAULT_KEY_ENV})
   --auth key|entra       function key (default) or a Microsoft Entra token from DefaultAzureCredential
   --audience URI         with --auth entra: the API's audience, api://<client id> (default $${AUDIENCE_ENV})
@@ -229,7 +230,13 @@ interface BuildStatusView {
   readonly imageId?: string;
   readonly error?: { code: string; message: string };
   readonly runtime?: { customStatus?: Record<string, unknown>; output?: unknown } | null;
-  readonly record?: { readonly logUrls?: readonly string[]; readonly upToDate?: boolean } | null;
+  readonly record?: {
+    readonly logUrls?: readonly string[];
+    readonly upToDate?: boolean;
+    readonly sbom?: string;
+    readonly provenance?: string;
+    readonly vulnerabilities?: SupplyChainView['vulnerabilities'];
+  } | null;
   readonly links?: { status: string; cancel: string };
 }
 
@@ -259,6 +266,29 @@ function networkHint(text: string): string {
   if (/ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|timeout/i.test(text))
     return 'no answer; check network access to the app';
   return 'check --url and network access to the app';
+}
+
+interface SupplyChainView {
+  readonly sbom: string | null;
+  readonly provenance: string | null;
+  readonly vulnerabilities: {
+    readonly critical: number;
+    readonly high: number;
+    readonly medium: number;
+    readonly low: number;
+    readonly unknown: number;
+    readonly blocking: readonly string[];
+    readonly report?: string;
+  } | null;
+}
+
+/** SBOM and provenance links and the vulnerability counts of a finished build (docs/provenance.md). */
+export function supplyChainOf(view: BuildStatusView): SupplyChainView {
+  return {
+    sbom: view.record?.sbom ?? null,
+    provenance: view.record?.provenance ?? null,
+    vulnerabilities: view.record?.vulnerabilities ?? null,
+  };
 }
 
 /** Archived log URLs of a finished build: the record's copies, else the orchestration output's. */
@@ -421,6 +451,16 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
       if (upToDate) progress(`current image: ${view.imageId ?? '(unknown)'}; pass --force to build anyway`);
       if (!ok && view.error) progress(`error: ${view.error.code}: ${view.error.message}`);
       const logs = archivedLogs(view);
+      const supply = supplyChainOf(view);
+      const v = supply.vulnerabilities;
+      if (v) {
+        progress(
+          `vulnerabilities: critical ${v.critical}, high ${v.high}, medium ${v.medium}, low ${v.low}, unknown ${v.unknown}${v.blocking.length ? `; blocking: ${v.blocking.join('; ')}` : ''}`,
+        );
+      }
+      if (supply.provenance)
+        progress(`provenance: ${supply.provenance} (npm run cli -- provenance ${view.buildId})`);
+      if (supply.sbom) progress(`SBOM: ${supply.sbom}`);
       if (!ok) {
         if (logs.length > 0) {
           progress(
@@ -440,6 +480,7 @@ export async function runBuild(options: BuildOptions, io: BuildIo): Promise<numb
             upToDate,
             error: view.error ?? null,
             logs,
+            ...supply,
           })}\n`,
         );
       } else if (ok) {

@@ -1,5 +1,5 @@
 /**
- * `npm run simulate` = `jumpbox-builder simulate [--fail customizer|validation|distribution|timeout]
+ * `npm run simulate` = `jumpbox-builder simulate [--fail customizer|validation|distribution|timeout|vulnerability]
  * [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]`: the main job end to end on the
  * embedded defaults (or a scenario file, docs/simulate.md), with no Azure. Role assignments take 30 s to
  * 10 simulated minutes to count, as in Azure, unless --rbac-delay or the scenario says otherwise.
@@ -20,16 +20,21 @@ import { type LocalDurableHost, startLocalDurableHost } from '../../local/durabl
 import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
 import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
-import { type BuildOutput, type BuildProgress, buildInstanceId } from '../../orchestration/contracts.js';
 import type { PollProgress } from '../../orchestration/poll-run.js';
 import { POLL_RUN_ORCHESTRATOR } from '../../orchestration/steps.js';
+import {
+  type BuildOutput,
+  type BuildProgress,
+  buildInstanceId,
+  type VulnerabilityCounts,
+} from '../../orchestration/contracts.js';
 import { progressPercent } from '../build-progress.js';
 import { type CliCommand, UsageError } from '../dispatch.js';
 import { ProgressDisplay } from '../progress.js';
 
 export { progressPercent };
 
-export const FAILURES = ['customizer', 'validation', 'distribution', 'timeout'] as const;
+export const FAILURES = ['customizer', 'validation', 'distribution', 'timeout', 'vulnerability'] as const;
 export type SimulatedFailure = (typeof FAILURES)[number];
 
 export interface SimulateArgs {
@@ -43,14 +48,15 @@ export interface SimulateArgs {
 }
 
 export const SIMULATE_USAGE =
-  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout] [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]';
+  'usage: jumpbox-builder simulate [--fail customizer|validation|distribution|timeout|vulnerability] [--definition NAME] [--scenario FILE] [--rbac-delay SECONDS] [--json]';
 
 export const SIMULATE_HELP = `${SIMULATE_USAGE}
 
 Runs one build end to end on emulated Azure (Azurite, the ARM emulator, the local Durable host with the
 app's real registrations) on virtual time, then prints a summary. Nothing reaches Azure.
   --fail KIND         make the build fail: customizer, validation, distribution (the grant is removed
-                      mid-build) or timeout
+                      mid-build), timeout, or vulnerability (the image has openssh-server with
+                      CVE-2024-6387 and a fixed version exists: the scan's gate stops the build)
   --definition NAME   image definition to build (default aks-jumpbox)
   --scenario FILE     emulated Azure from a scenario JSON (start from: npm run cli -- scenario --print-default)
   --rbac-delay S      role-assignment propagation delay in simulated seconds (default: a realistic 30-600 s)
@@ -115,6 +121,10 @@ export interface SimulationResult {
   readonly armRequests: number;
   readonly simulatedMinutes: number;
   readonly error?: { code: string; message: string } | undefined;
+  /** Archived SBOM and provenance (blob URLs) and the vulnerability counts (docs/provenance.md). */
+  readonly sbom: string | null;
+  readonly provenance: string | null;
+  readonly vulnerabilities: VulnerabilityCounts | null;
 }
 
 export interface SimulationIo {
@@ -214,6 +224,7 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
     if (args.fail === 'customizer') control.setBuildBehaviour({ outcome: 'customizer-failure' });
     if (args.fail === 'validation') control.setBuildBehaviour({ outcome: 'validation-failure' });
     if (args.fail === 'timeout') control.setBuildBehaviour({ outcome: 'timeout' });
+    if (args.fail === 'vulnerability') control.setBuildBehaviour({ findings: 'openssh' });
 
     started = azure.clock.now();
     log(
@@ -291,6 +302,9 @@ export async function runSimulation(args: SimulateArgs, io: SimulationIo): Promi
       armRequests: emulator.state.requests().length,
       simulatedMinutes,
       error: output?.error ?? hostFailure,
+      sbom: output?.sbom ?? null,
+      provenance: output?.provenance ?? null,
+      vulnerabilities: output?.vulnerabilities ?? null,
     };
     return result;
   } finally {
@@ -309,6 +323,14 @@ export function summaryLines(r: SimulationResult): string[] {
     `  archived logs:       ${r.logs.length > 0 ? r.logs[0]!.replace(/\/[^/]+$/, '/') : '(none)'}`,
     ...r.logs.map((l) => `                       ${l.slice(l.lastIndexOf('/') + 1)}`),
     `  Image Contributor:   ${r.imageContributorAssignmentsLeft === 0 ? 'removed (0 assignments left)' : `${r.imageContributorAssignmentsLeft} assignment(s) LEFT`}`,
+    `  SBOM:                ${r.sbom ?? '(none)'}`,
+    `  provenance:          ${r.provenance ?? '(none)'}`,
+    `  vulnerabilities:     ${
+      r.vulnerabilities
+        ? `critical ${r.vulnerabilities.critical}, high ${r.vulnerabilities.high}, medium ${r.vulnerabilities.medium}, low ${r.vulnerabilities.low}, unknown ${r.vulnerabilities.unknown}; ${r.vulnerabilities.blocking.length} blocking`
+        : '(no report)'
+    }`,
+    ...(r.vulnerabilities?.blocking ?? []).map((b) => `    blocking:          ${b}`),
     `  ARM requests:        ${r.armRequests}`,
     `  simulated duration:  ${r.simulatedMinutes} min`,
   ];
@@ -347,6 +369,10 @@ export const command: CliCommand = {
           imageContributorAssignmentsLeft: r.imageContributorAssignmentsLeft,
           armRequests: r.armRequests,
           simulatedMinutes: r.simulatedMinutes,
+          sbom: r.sbom,
+          provenance: r.provenance,
+          vulnerabilities: r.vulnerabilities,
+          ...(r.error ? { error: r.error } : {}),
         })}\n`,
       );
     }

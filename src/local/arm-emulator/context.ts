@@ -1,6 +1,7 @@
 /** Shared state and settings of one emulator instance, handed to every provider module. */
 import type { VirtualClock } from '../clock.js';
 import type { BuildLogWriter } from './aib/build-logs.js';
+import type { ScanFindings } from './aib/scan-output.js';
 import { OperationRegistry } from './operations.js';
 import { RbacPropagation } from './rbac-propagation.js';
 import { ResourceStore } from './store.js';
@@ -23,6 +24,8 @@ export interface BuildBehaviour {
   readonly outcome: BuildOutcome;
   /** Approximate size of customization.log in bytes. */
   readonly logBytes: number;
+  /** What the image's vulnerability scan finds (aib/scan-output.ts): typical, or also a fixable openssh CVE. */
+  readonly findings: ScanFindings;
 }
 
 /** Default: about 43 simulated minutes from run to Succeeded, like a typical AIB Linux build. */
@@ -38,6 +41,7 @@ export const DEFAULT_BUILD_BEHAVIOUR: BuildBehaviour = {
   },
   outcome: 'success',
   logBytes: 32 * 1024,
+  findings: 'typical',
 };
 
 export interface TimingSettings {

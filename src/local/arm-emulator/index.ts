@@ -15,6 +15,7 @@ import type { LocalCertificate } from '../tls.js';
 import { BuildLogWriter } from './aib/build-logs.js';
 import { ImageBuilderService } from './aib/image-templates.js';
 import { imageBuilderRoutes } from './aib/routes.js';
+import { SCAN_FINDINGS } from './aib/scan-output.js';
 import {
   type BuildBehaviour,
   DEFAULT_BUILD_BEHAVIOUR,
@@ -122,6 +123,7 @@ export interface ArmEmulatorControl {
     phaseDurations?: Partial<PhaseDurations>;
     outcome?: BuildBehaviour['outcome'];
     logBytes?: number;
+    findings?: BuildBehaviour['findings'];
   }): BuildBehaviour;
   setThrottling(t: Partial<ThrottleSettings>): ThrottleSettings;
   setTiming(t: Partial<TimingSettings>): TimingSettings;
@@ -165,6 +167,9 @@ function validateBehaviour(b: BuildBehaviour): BuildBehaviour {
   }
   if (!['success', 'customizer-failure', 'validation-failure', 'timeout'].includes(b.outcome)) {
     throw new Error('outcome must be success, customizer-failure, validation-failure or timeout');
+  }
+  if (!(SCAN_FINDINGS as readonly string[]).includes(b.findings)) {
+    throw new Error(`findings must be ${SCAN_FINDINGS.join(' or ')}`);
   }
   if (!Number.isInteger(b.logBytes) || b.logBytes < 0)
     throw new Error('logBytes must be a whole number >= 0');
@@ -278,6 +283,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
         phaseDurations: { ...ctx.build.phaseDurations, ...(b.phaseDurations ?? {}) },
         outcome: b.outcome ?? ctx.build.outcome,
         logBytes: b.logBytes ?? ctx.build.logBytes,
+        findings: b.findings ?? ctx.build.findings,
       });
       return ctx.build;
     },

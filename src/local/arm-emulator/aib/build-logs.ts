@@ -4,6 +4,7 @@
  * so that a response that reports a phase as done is sent only after its log is in place.
  */
 import type { BlobServiceClient } from '@azure/storage-blob';
+import type { EmulatedScan } from './scan-output.js';
 
 export const LOG_CONTAINER = 'packerlogs';
 
@@ -64,6 +65,8 @@ export interface LogContext {
   readonly bytes: number;
   /** Set when the build subnet has no path to the internet: the customizer's downloads fail. */
   readonly noEgress?: string | undefined;
+  /** The scan customizer's output (last customizer: printed after the others' output). */
+  readonly scan?: EmulatedScan | undefined;
 }
 
 const ts = (ms: number) => new Date(ms).toISOString();
@@ -102,6 +105,12 @@ export function customizationLog(
     (name) => `[${ts(atMs)}] PACKER OUT ==> azure-arm: Provisioning with shell script: (telemetry) ${name}`,
   );
   const tail: string[] = [];
+  if (c.scan && (status === 'succeeded' || (status === 'failed' && c.scan.blocked))) {
+    // Packer copies the script's stdout and stderr line by line, each with its stream's prefix.
+    for (const l of c.scan.lines) {
+      tail.push(`[${ts(atMs)}] PACKER ${l.stream === 'out' ? 'OUT' : 'ERR'}     azure-arm: ${l.text}`);
+    }
+  }
   if (status === 'failed' && c.noEgress) {
     // What apt and curl print on a VM without outbound connectivity (connect timeouts), then Packer's end.
     const t = ts(atMs);

@@ -42,6 +42,7 @@ import {
   provisioningFailure,
   unauthorizedDistributionTarget,
 } from './provisioning-checks.js';
+import { emulatedScan } from './scan-output.js';
 import { canonicalTemplate, validateDistributors, validateTemplateBody } from './template-validation.js';
 import { IMAGE_BUILDER_NAMESPACE, type RunRecord, TEMPLATE_TYPE, type TemplateRecord } from './types.js';
 import { newestVersion } from './versions.js';
@@ -465,12 +466,30 @@ export class ImageBuilderService {
     const subnetId = (((props.vmProfile ?? {}) as Json).vnetConfig as Json | undefined)?.subnetId;
     const egress = typeof subnetId === 'string' ? subnetEgress(ctx, subnetId) : undefined;
     const noEgress = egress && !egress.internet ? egress.why : undefined;
-    const plan = planRun(ctx.now(), ctx.build.phaseDurations, {
+    const planOptions = {
       optimize: props.optimize !== undefined,
       validate: hasValidation,
       outcome: noEgress && ctx.build.outcome === 'success' ? 'customizer-failure' : ctx.build.outcome,
       timeoutMs: timeoutMsOf(props.buildTimeoutInMinutes as number | undefined),
-    });
+    } as const;
+    let plan = planRun(ctx.now(), ctx.build.phaseDurations, planOptions);
+    const runGuid = randomUUID();
+    // The scan customizer runs last, when customization has otherwise succeeded; its gate can fail the run.
+    const customizedAt = plan.phases.find((p) => p.subState === 'Customizing')?.endMs;
+    const scan =
+      customizedAt !== undefined &&
+      planOptions.outcome !== 'customizer-failure' &&
+      planOptions.outcome !== 'timeout'
+        ? emulatedScan({
+            customize: Array.isArray(props.customize) ? (props.customize as Json[]) : [],
+            findings: ctx.build.findings,
+            runGuid,
+            atMs: customizedAt,
+          })
+        : undefined;
+    if (scan?.blocked) {
+      plan = planRun(ctx.now(), ctx.build.phaseDurations, { ...planOptions, outcome: 'customizer-failure' });
+    }
     const source = (props.source ?? {}) as Json;
     let exactVersion: string | undefined;
     if (source.type === 'PlatformImage') {
@@ -489,7 +508,8 @@ export class ImageBuilderService {
       driver: { kind: 'watch', check: () => runOutcome(run) },
     });
     run = {
-      guid: randomUUID(),
+      guid: runGuid,
+      scan,
       plan,
       continueOnValidationFailure: validate.continueDistributeOnFailure === true,
       exactVersion,
@@ -542,6 +562,7 @@ export class ImageBuilderService {
       vmSize: String(((props.vmProfile ?? {}) as Json).vmSize ?? 'Standard_D2ds_v4') || 'Standard_D2ds_v4',
       bytes: this.ctx.build.logBytes,
       noEgress: run.noEgress,
+      scan: run.scan,
     };
   }
 

@@ -2,6 +2,7 @@
 import type { AsyncOperation } from '../operations.js';
 import type { Json } from '../store.js';
 import type { RunPlan, RunState, RunSubState } from './build-run.js';
+import type { EmulatedScan } from './scan-output.js';
 
 export const TEMPLATE_TYPE = 'Microsoft.VirtualMachineImages/imageTemplates';
 export const IMAGE_BUILDER_NAMESPACE = 'Microsoft.VirtualMachineImages';
@@ -20,6 +21,8 @@ export interface RunRecord {
   validationFailed: boolean;
   /** Why the build VM has no path to the internet (its downloads fail), when it has none. */
   readonly noEgress?: string | undefined;
+  /** What the scan customizer prints and decides, when the template has one and customization reaches it. */
+  readonly scan?: EmulatedScan | undefined;
   finished?: { runState: RunState; runSubState: RunSubState; endMs: number; message: string };
   cancelOp?: AsyncOperation;
 }

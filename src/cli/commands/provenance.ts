@@ -1,0 +1,219 @@
+/**
+ * `jumpbox-builder provenance BUILD_ID --url <function app> [--json] [--key-env NAME] [--auth key|entra]
+ *   [--audience api://<client id>]`
+ *
+ * Shows a build's provenance record: GET /api/builds/{id} (function key or Entra token, as every command),
+ * then reads the archived provenance.json that the record links to, with the caller's own Microsoft Entra
+ * identity (DefaultAzureCredential; Storage Blob Data Reader on the archive — no SAS, no key), as for the
+ * archived logs (docs/operations.md). docs/provenance.md explains the fields.
+ * Exit codes: 0 shown; 1 the build has no provenance record (it did not reach its run); 2 usage, network,
+ * HTTP or storage errors.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { formatProvenance, type ProvenanceRecord } from '../../supply-chain/provenance.js';
+import { AUDIENCE_ENV, type AuthHeaders, defaultCredential, entraAuth, keyAuth } from '../auth.js';
+import type { CliCommand } from '../dispatch.js';
+import { UsageError } from '../usage-error.js';
+import { DEFAULT_KEY_ENV, EXIT, networkErrorText } from './build.js';
+
+const USAGE =
+  'usage: jumpbox-builder provenance BUILD_ID --url <function app URL> [--json] [--key-env NAME] [--auth key|entra] [--audience api://<client id>]';
+
+export const PROVENANCE_HELP = `${USAGE}
+
+Shows the provenance record of a build: source image and version, template name and content hash, every
+tool with version, SHA-256 and source URL, the customizer scripts' SHA-256, the vulnerability gate and
+its findings, times and result (docs/provenance.md). The record is read from the archive with your own
+Microsoft Entra identity (DefaultAzureCredential; Storage Blob Data Reader on the archive container).
+  BUILD_ID               the build id (POST /api/builds answered it; the build's record shows it)
+  --url URL              the function app, e.g. https://my-app.azurewebsites.net (http:// only for localhost)
+  --json                 the record as stored (JSON) on stdout
+  --key-env NAME         environment variable holding the function key (default ${DEFAULT_KEY_ENV})
+  --auth key|entra       function key (default) or a Microsoft Entra token from DefaultAzureCredential
+  --audience URI         with --auth entra: the API's audience, api://<client id> (default $${AUDIENCE_ENV})
+
+Exit codes: 0 shown; 1 the build has no provenance record (it ended before its run); 2 usage, network,
+HTTP or storage errors.
+`;
+
+export interface ProvenanceOptions {
+  readonly buildId: string;
+  readonly url: string;
+  readonly json: boolean;
+  readonly keyEnv: string;
+  readonly auth: 'key' | 'entra';
+  readonly audience?: string | undefined;
+}
+
+export interface ProvenanceIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch: typeof fetch;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly credential?: () => Promise<TokenCredential>;
+  /** Reads a blob with the caller's identity (default: BlobClient with DefaultAzureCredential). */
+  readonly readBlob?: (url: string) => Promise<string>;
+}
+
+export function parseProvenanceArgs(argv: readonly string[]): ProvenanceOptions {
+  const values: Record<string, string> = {};
+  let json = false;
+  let buildId: string | undefined;
+  const valued = ['--url', '--key-env', '--auth', '--audience'];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (valued.includes(name)) {
+      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${name} needs a value; ${USAGE}`);
+      values[name] = v;
+    } else if (a === '--json') json = true;
+    else if (!a.startsWith('-') && buildId === undefined) buildId = a;
+    else throw new UsageError(`unknown option ${a}; ${USAGE}`);
+  }
+  if (!buildId) throw new UsageError(`BUILD_ID is required; ${USAGE}`);
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(buildId)) {
+    throw new UsageError(
+      `BUILD_ID must be a build id such as aks-jumpbox.20261201T030000Z.0000abcd (letters, digits, '.', '_', '-'), got "${buildId}"`,
+    );
+  }
+  const url = values['--url'];
+  if (!url) throw new UsageError(`--url is required; ${USAGE}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(
+      `--url must be the function app URL, e.g. https://my-app.azurewebsites.net, got "${url}"`,
+    );
+  }
+  if (
+    parsed.protocol !== 'https:' &&
+    !(parsed.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(parsed.hostname))
+  ) {
+    throw new UsageError('--url must use https:// (http:// only for 127.0.0.1/localhost)');
+  }
+  if (parsed.search || parsed.username || parsed.password) {
+    throw new UsageError(
+      '--url must not carry a query string or credentials; put the key in the environment',
+    );
+  }
+  const auth = values['--auth'] ?? 'key';
+  if (auth !== 'key' && auth !== 'entra') {
+    throw new UsageError(
+      `--auth must be "key" (function key) or "entra" (Microsoft Entra token), got "${auth}"`,
+    );
+  }
+  if (values['--audience'] !== undefined && auth !== 'entra') {
+    throw new UsageError('--audience goes with --auth entra');
+  }
+  return {
+    buildId,
+    url: parsed.href.replace(/\/+$/, '').replace(/\/api$/, ''),
+    json,
+    keyEnv: values['--key-env'] ?? DEFAULT_KEY_ENV,
+    auth,
+    audience: values['--audience'],
+  };
+}
+
+async function authFor(options: ProvenanceOptions, io: ProvenanceIo): Promise<AuthHeaders | string> {
+  const key = io.env[options.keyEnv];
+  if (options.auth === 'entra') {
+    const audience = options.audience ?? io.env[AUDIENCE_ENV];
+    if (!audience)
+      return `--auth entra needs --audience api://<client id> (or $${AUDIENCE_ENV}); azd prints it as API_AUDIENCE`;
+    return entraAuth(await (io.credential ?? defaultCredential)(), audience, key);
+  }
+  if (!key)
+    return `set ${options.keyEnv} to a function key of the app (it is never printed), or use --auth entra`;
+  return keyAuth(key, options.keyEnv);
+}
+
+/** Reads a blob with DefaultAzureCredential (the caller's Entra identity; no SAS, no key). */
+async function readBlobWithEntra(url: string, credential: () => Promise<TokenCredential>): Promise<string> {
+  const { BlobClient } = await import('@azure/storage-blob');
+  const buffer = await new BlobClient(url, await credential()).downloadToBuffer();
+  return buffer.toString('utf8');
+}
+
+export async function runProvenance(options: ProvenanceOptions, io: ProvenanceIo): Promise<number> {
+  const fail = (line: string, code: number = EXIT.usage) => {
+    io.stderr(`jumpbox-builder provenance: ${line}\n`);
+    return code;
+  };
+  const auth = await authFor(options, io);
+  if (typeof auth === 'string') return fail(auth);
+  let headers: Record<string, string>;
+  try {
+    headers = await auth.headers();
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  let res: Response;
+  try {
+    res = await io.fetch(`${options.url}/api/builds/${encodeURIComponent(options.buildId)}`, {
+      method: 'GET',
+      headers: { ...headers, accept: 'application/json', 'x-requested-by': 'jumpbox-builder CLI' },
+      redirect: 'error',
+    });
+  } catch (e) {
+    return fail(`cannot reach ${options.url}: ${networkErrorText(e)}`);
+  }
+  const text = await res.text();
+  if (res.status === 401 || res.status === 403) return fail(`HTTP ${res.status}: ${auth.rejectedHint}`);
+  let body: {
+    record?: { provenance?: string; status?: string } | null;
+    status?: string;
+    title?: string;
+    detail?: string;
+  };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return fail(`HTTP ${res.status}: the app did not answer JSON: ${text.slice(0, 200)}`);
+  }
+  if (res.status === 404)
+    return fail(`no build ${options.buildId} in the app (check the id: npm run cli -- build --help)`);
+  if (res.status !== 200)
+    return fail(`HTTP ${res.status}${body.title ? ` ${body.title}` : ''}: ${body.detail ?? 'no detail'}`);
+  const url = body.record?.provenance;
+  if (!url) {
+    return fail(
+      `build ${options.buildId} (${body.status ?? 'unknown status'}) has no provenance record: it ended before its Image Builder run, or is still running`,
+      EXIT.buildFailed,
+    );
+  }
+  let raw: string;
+  try {
+    raw = await (io.readBlob ?? ((u) => readBlobWithEntra(u, io.credential ?? defaultCredential)))(url);
+  } catch (e) {
+    const first = ((e as Error).message ?? String(e)).split('\n')[0];
+    return fail(
+      `cannot read ${url} with your Microsoft Entra identity: ${first}. It needs Storage Blob Data Reader on the archive (docs/provenance.md)`,
+    );
+  }
+  let record: ProvenanceRecord;
+  try {
+    record = JSON.parse(raw) as ProvenanceRecord;
+  } catch {
+    return fail(`${url} is not JSON`);
+  }
+  io.stdout(
+    options.json ? `${JSON.stringify(record, null, 2)}\n` : `provenance  ${url}\n${formatProvenance(record)}`,
+  );
+  return EXIT.ok;
+}
+
+export const command: CliCommand = {
+  summary: "show a build's provenance record (source, template, tools, scripts, findings)",
+  usage: PROVENANCE_HELP,
+  run: (argv) =>
+    runProvenance(parseProvenanceArgs(argv), {
+      env: process.env,
+      fetch: globalThis.fetch,
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+    }),
+};
