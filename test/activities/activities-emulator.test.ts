@@ -227,3 +227,76 @@ describe('shared grant across definitions', () => {
     expect(gone.keptFor).toEqual([]);
   });
 });
+
+describe('janitor: every ended build has a terminal record', () => {
+  const input = (buildId: string) => ({
+    buildId,
+    definition: 'aks-jumpbox',
+    trigger: 'http' as const,
+    reason: 'r',
+    requestedBy: 'x',
+    force: false,
+    requestedAt: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('writes the record of a Completed build that has none, from its output', async () => {
+    const h = harness();
+    const d = {
+      ...deps,
+      config: parseConfig({ ...h.appSettings, RECORDS_TABLE_NAME: `ended${Date.now()}` }),
+    };
+    const output = {
+      buildId: 'b-completed',
+      definition: 'aks-jumpbox',
+      result: 'Failed' as const,
+      logs: ['https://archive/aks-jumpbox/b-completed/customization.log'],
+      error: { code: 'RunFailed', message: 'customizer failed' },
+      durations: {},
+    };
+    const report = await sweepImageContributor(
+      d,
+      async () => false,
+      async () => undefined,
+      async () => output,
+      async () => ({ input: input('b-completed'), output }),
+    );
+    expect(report.writtenRecords).toEqual(['b-completed']);
+    expect(await recordsOf(d).get('b-completed')).toMatchObject({
+      status: 'Failed',
+      phase: 'done',
+      error: { code: 'RunFailed' },
+      logUrls: output.logs,
+      reason: 'r',
+    });
+    // Once written, a later sweep leaves it alone.
+    const again = await sweepImageContributor(
+      d,
+      async () => false,
+      async () => undefined,
+      async () => output,
+      async () => ({ input: input('b-completed'), output }),
+    );
+    expect(again.writtenRecords).toEqual([]);
+  });
+
+  it('records a terminated build without output and without record as Failed with the reason', async () => {
+    const h = harness();
+    const d = {
+      ...deps,
+      config: parseConfig({ ...h.appSettings, RECORDS_TABLE_NAME: `ended${Date.now()}` }),
+    };
+    const report = await sweepImageContributor(
+      d,
+      async () => false,
+      async () => undefined,
+      async () => undefined,
+      async () => ({ input: input('b-terminated') }),
+    );
+    expect(report.writtenRecords).toEqual(['b-terminated']);
+    expect(await recordsOf(d).get('b-terminated')).toMatchObject({
+      status: 'Failed',
+      phase: 'done',
+      error: { code: 'InstanceNotRunning' },
+    });
+  });
+});
