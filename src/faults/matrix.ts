@@ -426,7 +426,10 @@ export async function runCell(
     const name = `${e.definition}/${buildId}/customization.log`;
     const archived = await e.archive.getBlockBlobClient(name).exists();
     const missing = !archived || !(record?.logUrls ?? []).some((u) => u.endsWith(`/${name}`));
-    deferredLogs = missing && templateKept && record?.error?.code === 'LogArchivalFailed';
+    deferredLogs =
+      missing &&
+      templateKept &&
+      (record?.logArchivalError?.code === 'LogArchivalFailed' || record?.error?.code === 'LogArchivalFailed');
     lostLogs = missing && !deferredLogs;
   }
   if (leakedGrants > 0) problems.push(`${leakedGrants} Image Contributor assignment(s) left`);

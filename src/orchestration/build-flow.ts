@@ -67,6 +67,7 @@ interface FlowState {
   imageId?: string | undefined;
   logs: string[];
   error?: BuildFailure | undefined;
+  logArchivalError?: BuildFailure | undefined;
   phaseTimestamps: Record<string, string>;
   durations: Record<string, number>;
   /** When the grant was made, and (once known) when it took effect / was removed. */
@@ -440,7 +441,8 @@ function* runWithGrant(
         state.logs.push(...archived.logs);
       } catch (e) {
         c.log(`log archival failed: ${(e as Error).message}`);
-        state.error ??= { code: FAILURE.logArchivalFailed, message: (e as Error).message };
+        state.logArchivalError = { code: FAILURE.logArchivalFailed, message: (e as Error).message };
+        state.error ??= state.logArchivalError;
       }
     }
     if (grantAttempted) {
@@ -508,6 +510,7 @@ function* finish(
     templateName: state.templateName,
     logs: [...new Set(state.logs)],
     error: state.error,
+    ...(state.logArchivalError ? { logArchivalError: state.logArchivalError } : {}),
     durations: {
       ...state.durations,
       ...(runSeconds !== undefined ? { run: runSeconds } : {}),
@@ -528,6 +531,7 @@ function* finish(
     sourceImageVersion: state.sourceVersion,
     logUrls: output.logs,
     error: state.error,
+    logArchivalError: state.logArchivalError,
     finishedAt: c.now().toISOString(),
     durationSeconds: totalSeconds,
     runDurationSeconds: result === 'Succeeded' ? runSeconds : undefined,

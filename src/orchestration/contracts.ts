@@ -84,6 +84,8 @@ export interface BuildOutput {
   readonly templateName?: string | undefined;
   readonly logs: readonly string[];
   readonly error?: { readonly code: string; readonly message: string } | undefined;
+  /** Why the run's logs could not be archived (LogArchivalFailed), when they could not. */
+  readonly logArchivalError?: { readonly code: string; readonly message: string } | undefined;
   readonly durations: Readonly<Record<string, number>>;
   readonly grant?: GrantSummary | undefined;
   /**

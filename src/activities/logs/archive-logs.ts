@@ -98,6 +98,11 @@ export interface ArchiveRunLogsInput {
   readonly allRuns?: boolean | undefined;
   /** Blob endpoint named in the run's log URL (picks the log account among several). */
   readonly logAccountEndpoint?: string | undefined;
+  /**
+   * The template exists, so its staging resource group must too (Image Builder deletes the group only
+   * with the template): a 404 on it is then a failure to archive (the logs stay in staging), not "no logs".
+   */
+  readonly templateExists?: boolean | undefined;
 }
 
 export interface ArchiveResult {
@@ -125,6 +130,7 @@ export async function archiveRunLogs(
     deps.clients,
     input.stagingResourceGroupId,
     input.logAccountEndpoint,
+    { notFound: input.templateExists ? 'throw' : 'undefined' },
   );
   if (!staging)
     return { logs: [], runGuids: [], note: `no staging storage account in ${input.stagingResourceGroupId}` };

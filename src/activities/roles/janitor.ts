@@ -97,6 +97,7 @@ async function recordEndedBuilds(
             sourceImageVersion: out.sourceImageVersion,
             logUrls: [...out.logs],
             error: out.error,
+            logArchivalError: out.logArchivalError,
           }
         : {
             status: 'Failed' as const,
@@ -142,6 +143,7 @@ async function closeOrphanedRecords(
             sourceImageVersion: out.sourceImageVersion,
             logUrls: [...out.logs],
             error: out.error,
+            logArchivalError: out.logArchivalError,
           });
           closed.push(r.buildId);
           continue;
