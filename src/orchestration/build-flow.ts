@@ -371,7 +371,8 @@ function* runWithGrant(
       started = yield* callWithGrant<RunHandle>(
         c,
         ACTIVITY.startRun,
-        { templateName: template.templateName },
+        // requestedAfter: fixed when first asked, so a retry adopts a run an earlier attempt started.
+        { templateName: template.templateName, requestedAfter: c.now().toISOString() },
         plan.grantPropagationTimeoutSeconds,
         'run',
         cancelEvent,
