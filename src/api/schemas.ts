@@ -117,6 +117,11 @@ export const buildRecordSchema = z
     imageId: z.string().optional(),
     logUrls: z.array(z.string()),
     error: errorSchema.optional(),
+    logArchivalError: errorSchema
+      .optional()
+      .describe(
+        "Why the run's logs could not be archived (code LogArchivalFailed); they stay in Image Builder's staging account with the template.",
+      ),
     phaseTimestamps: z.record(z.string(), z.string()),
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),

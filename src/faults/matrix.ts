@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { ContainerClient } from '@azure/storage-blob';
 import { createAzureClients, setCredentialOverride, setRequestTimeoutOverride } from '../azure/clients.js';
 import type { ArmEmulator, FaultKind } from '../local/arm-emulator/index.js';
+import { seededRandom } from '../local/arm-emulator/rbac-propagation.js';
 import type { VirtualClock } from '../local/clock.js';
 import { type LocalDurableHost, startLocalDurableHost } from '../local/durable-host/index.js';
 import { type StorageFaultProxy, startStorageFaultProxy } from '../local/storage-fault-proxy.js';
@@ -54,6 +55,8 @@ export interface CellResult {
   readonly faultHits: number;
   readonly result: string;
   readonly errorCode?: string | undefined;
+  /** The role propagation delay this cell ran with (virtual seconds). */
+  readonly rbacDelaySeconds: number;
   readonly leakedGrants: number;
   readonly nonTerminalRecord: boolean;
   readonly lostLogs: boolean;
@@ -78,6 +81,28 @@ export interface FaultEnvironmentOptions {
   /** Per-try client timeout for the app, also the "slow" fault's reference (default 1500 ms). */
   readonly clientTimeoutMs?: number | undefined;
   readonly definition?: string | undefined;
+  /**
+   * Role propagation delay in virtual seconds for every cell; omitted: drawn per cell in
+   * [RBAC_DELAY_RANGE.min, RBAC_DELAY_RANGE.max] from a seed derived from the cell (so a cell replays
+   * the same delay whatever process or order runs it).
+   */
+  readonly rbacDelaySeconds?: number | undefined;
+}
+
+/**
+ * Azure: "it can take up to 10 minutes for changes to take effect" for role assignments
+ * (https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected);
+ * the matrix draws from 30 s to that bound, as `npm run local` does (REALISTIC_RBAC_PROPAGATION).
+ */
+export const RBAC_DELAY_RANGE = { min: 30, max: 600 } as const;
+
+/** The delay a cell runs with: the fixed override, or a draw seeded by the cell's identity. */
+export function cellRbacDelaySeconds(cellKey: string, fixed?: number): number {
+  if (fixed !== undefined) return fixed;
+  let h = 2166136261;
+  for (let i = 0; i < cellKey.length; i++) h = Math.imul(h ^ cellKey.charCodeAt(i), 16777619);
+  const r = seededRandom(h >>> 0)();
+  return Math.round(RBAC_DELAY_RANGE.min + (RBAC_DELAY_RANGE.max - RBAC_DELAY_RANGE.min) * r);
 }
 
 export interface FaultEnvironment {
@@ -93,6 +118,7 @@ export interface FaultEnvironment {
   readonly notifications: unknown[];
   readonly definition: string;
   readonly clientTimeoutMs: number;
+  readonly rbacDelaySeconds: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -183,6 +209,7 @@ export async function startFaultEnvironment(o: FaultEnvironmentOptions): Promise
     notifications,
     definition,
     clientTimeoutMs,
+    rbacDelaySeconds: o.rbacDelaySeconds,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -254,9 +281,11 @@ async function startBuild(e: FaultEnvironment): Promise<string> {
   return body.buildId;
 }
 
-function setRunPath(e: FaultEnvironment, runPath: RunPath): void {
+function setRunPath(e: FaultEnvironment, runPath: RunPath, rbacDelaySeconds: number): void {
   e.emulator.control.reset();
   e.emulator.control.setBuildBehaviour({ outcome: runPath });
+  // Role changes take effect only after this delay (reset() sets it back to 0).
+  e.emulator.control.setRbacPropagation(rbacDelaySeconds);
   e.proxies.blob.clearFaults();
   e.proxies.table.clearFaults();
 }
@@ -266,7 +295,7 @@ function setRunPath(e: FaultEnvironment, runPath: RunPath): void {
  * the order of first use.
  */
 export async function discoverCalls(e: FaultEnvironment): Promise<AppCall[]> {
-  setRunPath(e, 'success');
+  setRunPath(e, 'success', cellRbacDelaySeconds('discovery', e.rbacDelaySeconds));
   const before = { blob: e.proxies.blob.exchanges.length, table: e.proxies.table.exchanges.length };
   await startBuild(e);
   const s = await e.host.waitForInstance(buildInstanceId(e.definition), { timeoutMs: 120_000 });
@@ -345,7 +374,8 @@ export async function runCell(
   fault: MatrixFault,
   runPath: RunPath,
 ): Promise<CellResult> {
-  setRunPath(e, runPath);
+  const rbacDelaySeconds = cellRbacDelaySeconds(`${runPath} ${fault} ${call.label}`, e.rbacDelaySeconds);
+  setRunPath(e, runPath, rbacDelaySeconds);
   // Runs that exist before this cell (a reused template keeps its earlier runs) are not this build's.
   const runsBefore = new Set(e.emulator.state.imageTemplates().flatMap((t) => t.runs ?? []));
   const hitsBefore = call.service === 'arm' ? 0 : e.proxies[call.service].hits();
@@ -396,7 +426,10 @@ export async function runCell(
     const name = `${e.definition}/${buildId}/customization.log`;
     const archived = await e.archive.getBlockBlobClient(name).exists();
     const missing = !archived || !(record?.logUrls ?? []).some((u) => u.endsWith(`/${name}`));
-    deferredLogs = missing && templateKept && record?.error?.code === 'LogArchivalFailed';
+    deferredLogs =
+      missing &&
+      templateKept &&
+      (record?.logArchivalError?.code === 'LogArchivalFailed' || record?.error?.code === 'LogArchivalFailed');
     lostLogs = missing && !deferredLogs;
   }
   if (leakedGrants > 0) problems.push(`${leakedGrants} Image Contributor assignment(s) left`);
@@ -416,6 +449,7 @@ export async function runCell(
     faultHits: hits,
     result: record?.status ?? output?.result ?? 'none',
     errorCode: record?.error?.code,
+    rbacDelaySeconds,
     leakedGrants,
     nonTerminalRecord,
     lostLogs,

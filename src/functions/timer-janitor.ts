@@ -8,7 +8,7 @@ import * as df from 'durable-functions';
 import { builderPrincipalId } from '../activities/builder-identity.js';
 import { defaultActivityDeps, recordsOf } from '../activities/deps.js';
 import { sweepImageContributor } from '../activities/roles/janitor.js';
-import { type BuildOutput, buildInstanceId } from '../orchestration/contracts.js';
+import { type BuildInput, type BuildOutput, buildInstanceId } from '../orchestration/contracts.js';
 import { JANITOR_TIMER } from '../orchestration/steps.js';
 import { emitFreshness, emitJanitorTelemetry } from '../telemetry/build-telemetry.js';
 import { contextSink, createLogger } from '../telemetry/logger.js';
@@ -33,6 +33,14 @@ app.timer(JANITOR_TIMER, {
         async (definition) => {
           const s = await orchestrations.status(buildInstanceId(definition));
           return s?.runtimeStatus === 'Completed' ? (s.output as BuildOutput | undefined) : undefined;
+        },
+        async (definition) => {
+          const s = await orchestrations.status(buildInstanceId(definition));
+          if (!s || isActive(s.runtimeStatus) || !s.input) return undefined;
+          return {
+            input: s.input as BuildInput,
+            output: s.runtimeStatus === 'Completed' ? (s.output as BuildOutput | undefined) : undefined,
+          };
         },
       );
       if (report.removed.length > 0) {

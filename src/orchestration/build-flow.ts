@@ -72,6 +72,7 @@ interface FlowState {
   imageId?: string | undefined;
   logs: string[];
   error?: BuildFailure | undefined;
+  logArchivalError?: BuildFailure | undefined;
   phaseTimestamps: Record<string, string>;
   durations: Record<string, number>;
   /** When the grant was made, and (once known) when it took effect / was removed. */
@@ -377,10 +378,12 @@ function* runWithGrant(
       state.templateName = template.templateName;
       state.logs.push(...template.archivedLogs);
       c.log.info(`template ${template.templateName}: ${template.action} (${template.reason})`);
+      // requestedAfter: fixed when first asked, so a retry adopts a run an earlier attempt started.
+      const requestedAfter = c.now().toISOString();
       started = yield* callWithGrant(
         c,
         steps.startRun,
-        (record) => ({ templateName: template.templateName, record }),
+        (record) => ({ templateName: template.templateName, requestedAfter, record }),
         'run',
         { templateName: template.templateName },
         plan.grantPropagationTimeoutSeconds,
@@ -450,7 +453,8 @@ function* runWithGrant(
         state.logs.push(...archived.logs);
       } catch (e) {
         c.log.warn(`log archival failed: ${(e as Error).message}`);
-        state.error ??= { code: FAILURE.logArchivalFailed, message: (e as Error).message };
+        state.logArchivalError = { code: FAILURE.logArchivalFailed, message: (e as Error).message };
+        state.error ??= state.logArchivalError;
       }
       yield* collectSupplyChain(c, {
         definition: input.definition,
@@ -549,6 +553,7 @@ function* finish(
     templateName: state.templateName,
     logs: [...new Set(state.logs)],
     error: state.error,
+    ...(state.logArchivalError ? { logArchivalError: state.logArchivalError } : {}),
     durations: {
       ...state.durations,
       ...(runSeconds !== undefined ? { run: runSeconds } : {}),
@@ -570,6 +575,7 @@ function* finish(
     sourceImageVersion: state.sourceVersion,
     logUrls: output.logs,
     error: state.error,
+    logArchivalError: state.logArchivalError,
     finishedAt: c.now().toISOString(),
     durationSeconds: totalSeconds,
     runDurationSeconds: result === 'Succeeded' ? runSeconds : undefined,

@@ -106,6 +106,8 @@ export interface BuildOutput extends SupplyChainFields {
   readonly templateName?: string | undefined;
   readonly logs: readonly string[];
   readonly error?: { readonly code: string; readonly message: string } | undefined;
+  /** Why the run's logs could not be archived (LogArchivalFailed), when they could not. */
+  readonly logArchivalError?: { readonly code: string; readonly message: string } | undefined;
   readonly durations: Readonly<Record<string, number>>;
   readonly grant?: GrantSummary | undefined;
   /**

@@ -54,6 +54,11 @@ export interface BuildRecord {
   readonly imageId?: string | undefined;
   readonly logUrls: readonly string[];
   readonly error?: { readonly code: string; readonly message: string } | undefined;
+  /**
+   * Set when the run's logs could not be archived (code LogArchivalFailed): the reason. The build's
+   * result is unchanged, and the logs stay in Image Builder's staging account with the template.
+   */
+  readonly logArchivalError?: { readonly code: string; readonly message: string } | undefined;
   /** ISO time each phase started, by phase name. */
   readonly phaseTimestamps: Readonly<Record<string, string>>;
   readonly startedAt?: string | undefined;
@@ -133,6 +138,7 @@ interface StoredEntity {
   logUrlsJson?: string;
   errorCode?: string;
   errorMessage?: string;
+  logArchivalErrorJson?: string;
   phaseTimestampsJson?: string;
   startedAt?: string;
   finishedAt?: string;
@@ -175,6 +181,7 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     imageId: e.imageId,
     logUrls: parseJson<string[]>(e.logUrlsJson, []),
     error: e.errorCode !== undefined ? { code: e.errorCode, message: e.errorMessage ?? '' } : undefined,
+    logArchivalError: parseJson<BuildRecord['logArchivalError']>(e.logArchivalErrorJson, undefined),
     phaseTimestamps: parseJson<Record<string, string>>(e.phaseTimestampsJson, {}),
     startedAt: e.startedAt,
     finishedAt: e.finishedAt,
@@ -226,6 +233,12 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
   if (patch.error !== undefined) {
     out.errorCode = patch.error.code;
     out.errorMessage = patch.error.message.slice(0, 30_000);
+  }
+  if (patch.logArchivalError !== undefined) {
+    out.logArchivalErrorJson = JSON.stringify({
+      code: patch.logArchivalError.code,
+      message: patch.logArchivalError.message.slice(0, 4_000),
+    });
   }
   return out;
 }

@@ -1,7 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveBuilderIdentity } from '../../src/activities/builder-identity.js';
 import { type ActivityDeps, recordsOf } from '../../src/activities/deps.js';
-import { copyBlobServerSide, listRunFolders } from '../../src/activities/logs/archive-logs.js';
+import {
+  archiveRunLogs,
+  copyBlobServerSide,
+  listRunFolders,
+} from '../../src/activities/logs/archive-logs.js';
 import { assignRole, removeRoleAssignments } from '../../src/activities/roles/assign-role.js';
 import { roleAssignmentName } from '../../src/activities/roles/assignment-name.js';
 import {
@@ -225,5 +229,124 @@ describe('shared grant across definitions', () => {
     });
     expect(gone.removed).toHaveLength(1);
     expect(gone.keptFor).toEqual([]);
+  });
+});
+
+describe('janitor: every ended build has a terminal record', () => {
+  const input = (buildId: string) => ({
+    buildId,
+    definition: 'aks-jumpbox',
+    trigger: 'http' as const,
+    reason: 'r',
+    requestedBy: 'x',
+    force: false,
+    requestedAt: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('writes the record of a Completed build that has none, from its output', async () => {
+    const h = harness();
+    const d = {
+      ...deps,
+      config: parseConfig({ ...h.appSettings, RECORDS_TABLE_NAME: `ended${Date.now()}` }),
+    };
+    const output = {
+      buildId: 'b-completed',
+      definition: 'aks-jumpbox',
+      result: 'Failed' as const,
+      logs: ['https://archive/aks-jumpbox/b-completed/customization.log'],
+      error: { code: 'RunFailed', message: 'customizer failed' },
+      durations: {},
+    };
+    const report = await sweepImageContributor(
+      d,
+      async () => false,
+      async () => undefined,
+      async () => output,
+      async () => ({ input: input('b-completed'), output }),
+    );
+    expect(report.writtenRecords).toEqual(['b-completed']);
+    expect(await recordsOf(d).get('b-completed')).toMatchObject({
+      status: 'Failed',
+      phase: 'done',
+      error: { code: 'RunFailed' },
+      logUrls: output.logs,
+      reason: 'r',
+    });
+    // Once written, a later sweep leaves it alone.
+    const again = await sweepImageContributor(
+      d,
+      async () => false,
+      async () => undefined,
+      async () => output,
+      async () => ({ input: input('b-completed'), output }),
+    );
+    expect(again.writtenRecords).toEqual([]);
+  });
+
+  it('records a terminated build without output and without record as Failed with the reason', async () => {
+    const h = harness();
+    const d = {
+      ...deps,
+      config: parseConfig({ ...h.appSettings, RECORDS_TABLE_NAME: `ended${Date.now()}` }),
+    };
+    const report = await sweepImageContributor(
+      d,
+      async () => false,
+      async () => undefined,
+      async () => undefined,
+      async () => ({ input: input('b-terminated') }),
+    );
+    expect(report.writtenRecords).toEqual(['b-terminated']);
+    expect(await recordsOf(d).get('b-terminated')).toMatchObject({
+      status: 'Failed',
+      phase: 'done',
+      error: { code: 'InstanceNotRunning' },
+    });
+  });
+});
+
+describe('log archival run again after a crash', () => {
+  it("returns the build's own archived run again (not 'nothing new'); another build's run stays excluded", async () => {
+    const h = harness();
+    const suffix = Date.now();
+    const staging = h.clients.blobService(blobAccountUrl('aibstaging5'));
+    const packerlogs = staging.getContainerClient(`packerlogs${suffix}`);
+    await packerlogs.create({ access: 'blob' });
+    await packerlogs.getBlockBlobClient('run-1/customization.log').upload('log', 3);
+    // The staging group lists one account; its packerlogs container is this test's own container.
+    const clients = {
+      ...h.clients,
+      storage: {
+        storageAccounts: {
+          async *listByResourceGroup() {
+            yield { name: 'aibstaging5', primaryEndpoints: { blob: blobAccountUrl('aibstaging5') } };
+          },
+        },
+      },
+      blobService: (url: string) =>
+        url === blobAccountUrl('aibstaging5')
+          ? { ...staging, getContainerClient: () => packerlogs }
+          : h.clients.blobService(url),
+    } as unknown as ActivityDeps['clients'];
+    const d = {
+      ...deps,
+      clients,
+      config: parseConfig({ ...h.appSettings, ARCHIVE_CONTAINER: `rerun${suffix}` }),
+    };
+    const input = {
+      definition: 'aks-jumpbox',
+      buildId: 'b-1',
+      templateName: 't',
+      stagingResourceGroupId: `/subscriptions/${h.emulator.subscriptionId}/resourceGroups/rg-staging`,
+      runState: 'Succeeded',
+    };
+    const first = await archiveRunLogs(d, input);
+    expect(first.logs).toHaveLength(1);
+    expect(first.logs[0]).toMatch(/\/aks-jumpbox\/b-1\/customization\.log$/);
+    // The same step again (its result was never saved): the same URLs, not an empty result.
+    expect((await archiveRunLogs(d, input)).logs).toEqual(first.logs);
+    // A later build does not take this build's run as its own.
+    const other = await archiveRunLogs(d, { ...input, buildId: 'b-2' });
+    expect(other.logs).toEqual([]);
   });
 });

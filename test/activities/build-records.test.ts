@@ -64,6 +64,23 @@ describe('BuildRecordStore against Azurite', () => {
     expect(await store.get('nope')).toBeUndefined();
   });
 
+  it('keeps why the logs were not archived (logArchivalError) next to the build error, and leaves it when unset', async () => {
+    const store = freshStore();
+    const ref = { buildId: 'b-logs', definition: 'aks-jumpbox', requestedAt: '2026-01-01T10:00:00.000Z' };
+    const logArchivalError = { code: 'LogArchivalFailed', message: 'StagingNotFound: rg-staging 404' };
+    await store.update(ref, {
+      ...base,
+      status: 'Failed',
+      phase: 'done',
+      error: { code: 'RunFailed', message: 'customizer failed' },
+      logArchivalError,
+    });
+    await store.update(ref, { polls: 3 });
+    expect(await store.get('b-logs')).toMatchObject({ error: { code: 'RunFailed' }, logArchivalError });
+    await store.update({ ...ref, buildId: 'b-ok' }, { ...base, status: 'Succeeded' });
+    expect((await store.get('b-ok'))?.logArchivalError).toBeUndefined();
+  });
+
   it('update creates the row when the entry point did not', async () => {
     const store = freshStore();
     const ref = { buildId: 'b-2', definition: 'd', requestedAt: '2026-01-01T10:00:00.000Z' };

@@ -46,3 +46,33 @@ describe('findStagingAccount with several accounts', () => {
     expect(logAccountEndpointOf(undefined)).toBeUndefined();
   });
 });
+
+describe('findStagingAccount when the staging group answers 404', () => {
+  const notFound = {
+    storage: {
+      storageAccounts: {
+        // biome-ignore lint/correctness/useYield: the listing fails before its first page
+        async *listByResourceGroup() {
+          throw Object.assign(new Error("Resource group 'rg-staging' could not be found."), {
+            statusCode: 404,
+            code: 'ResourceGroupNotFound',
+          });
+        },
+      },
+    },
+  } as unknown as Parameters<typeof findStagingAccount>[0];
+
+  it('means "no staging account" when the template may be gone (the group goes with it)', async () => {
+    expect(await findStagingAccount(notFound, rg)).toBeUndefined();
+  });
+
+  // Image Builder deletes the staging group only with its template (stagingResourceGroup, ARM reference:
+  // https://learn.microsoft.com/javascript/api/@azure/arm-imagebuilder/imagetemplate), so while the template
+  // exists a 404 is a failure to archive, with the reason, not an absence of logs.
+  it('is a permanent StagingNotFound failure naming the group when the template exists', async () => {
+    await expect(findStagingAccount(notFound, rg, undefined, { notFound: 'throw' })).rejects.toMatchObject({
+      failure: { kind: 'permanent', code: 'StagingNotFound' },
+      message: expect.stringContaining('rg-staging'),
+    });
+  });
+});

@@ -47,6 +47,13 @@ describe('OpenAPI document', () => {
     expect(req.additionalProperties).toBe(false);
   });
 
+  it('documents why the logs were not archived on a build record (logArchivalError), not required', () => {
+    const record = doc.components.schemas.BuildRecord!;
+    expect(Object.keys(record.properties ?? {})).toContain('logArchivalError');
+    expect(record.required ?? []).not.toContain('logArchivalError');
+    expect(JSON.stringify(record.properties?.logArchivalError)).toContain('LogArchivalFailed');
+  });
+
   it('resolves every $ref to a component', () => {
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
       (m) => m[1]!,

@@ -1,16 +1,20 @@
 /**
  * A crash at every step: the local Durable host process running the whole app is killed with SIGKILL
- *  - inside each activity, right after each distinct mutating ARM call reached the emulator (the effect
- *    is applied, the activity's result is not yet journaled, so the activity runs again), and
- *  - after orchestration episodes (every CRASH_EVERY-th committed episode; 1 = each one),
+ *  - inside activities, right after a mutating ARM call reached the emulator (the effect is applied, the
+ *    activity's result is not yet journaled, so the activity runs again), and
+ *  - after orchestration episodes,
  * and restarted each time on the same state directory. The ARM emulator and Azurite live in this process
  * (they are Azure: they survive the app's crash). The build must finish, each activity's effect applied
  * once (one template, one image, one record, no duplicate role assignment), no Image Contributor left,
- * the log archived.
+ * the record terminal, the log archived.
  *
- * KNOWN GAP (opt-in, not part of the suite): with the host killed inside each of the first six mutating
- * calls the build stalls in the seventh host life (status Running, no further episode within minutes);
- * not yet diagnosed. Run with RUN_CRASH_TEST=1 (CRASH_TRACE=1 prints one line per host life).
+ * Two modes, one test each time (nothing skipped):
+ *  - default (`npm test`): a sample - the host killed inside the calls that grant, create the template,
+ *    start the run and revoke (about four kill-restarts), no episode kills;
+ *  - RUN_CRASH_TEST=1: inside the first landing of every distinct mutating call, and after every
+ *    CRASH_EVERY-th committed episode (default 20; 1 = each one). CRASH_TRACE=1 prints one line per life.
+ * A stall detector fails the test with the instance's state and the last ARM calls when a life makes no
+ * progress (no episode, no ARM request) for STALL_TICKS polls.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -31,7 +35,17 @@ import { BuildRecordStore } from '../../src/records/build-records.js';
 import { sharedAzurite } from '../support/azurite.js';
 
 const SCALE = 120;
-const EVERY = Number(process.env.CRASH_EVERY ?? 20);
+const FULL = process.env.RUN_CRASH_TEST === '1';
+const EVERY = FULL ? Number(process.env.CRASH_EVERY ?? 20) : Number.POSITIVE_INFINITY;
+/** The sample: kill inside the first landing of these mutating calls only. */
+const SAMPLED_CALLS = [
+  /^PUT .*\/resourceGroups\/rg-jumpbox-images\/providers\/Microsoft\.Authorization\/roleAssignments\/\{\}$/i,
+  /^PUT .*\/imageTemplates\/\{\}$/i,
+  /^POST .*\/imageTemplates\/\{\}\/run$/i,
+  /^DELETE .*\/resourceGroups\/rg-jumpbox-images\/providers\/Microsoft\.Authorization\/roleAssignments\/\{\}$/i,
+];
+/** Polls (200 ms apart) without an episode or an ARM request before the test fails as stalled. */
+const STALL_TICKS = Number(process.env.CRASH_STALL_TICKS ?? 300);
 const CHILD = fileURLToPath(new URL('./fixtures/crash-host.ts', import.meta.url));
 const DEF = 'aks-jumpbox';
 
@@ -146,102 +160,124 @@ const MUTATING = /^(PUT|POST|DELETE|PATCH)$/;
 const callKey = (method: string, url: string) =>
   `${method} ${new URL(url).pathname.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/gi, '{}').replace(new RegExp(`${DEF}-[0-9a-f]{8,}`, 'g'), '{}')}`;
 
-describe.runIf(process.env.RUN_CRASH_TEST === '1')(
-  'SIGKILL of the host at every step, restart on the same state',
-  () => {
-    it('the build finishes; every effect applied once; no grant left; the record terminal; the log archived', async () => {
-      const killedInside = new Set<string>();
-      let kills = 0;
-      let buildId: string | undefined;
-      let status: { runtimeStatus?: string } | undefined;
-      let seen = 0;
-      for (let lifeNo = 0; lifeNo < 400; lifeNo++) {
-        let current: Life | undefined;
-        const life = await startHost((l) => {
-          // After an episode commit: crash every EVERY-th one (counted across lives).
-          if ((kills + l.episodes) % EVERY === 0) kill(l);
-        });
-        current = life;
-        // Inside an activity: the first time each distinct mutating ARM call lands, crash right away.
-        const watch = setInterval(() => {
-          const all = emulator.state.requests();
-          for (; seen < all.length; seen++) {
-            const x = all[seen]!;
-            if (!MUTATING.test(x.request.method) || x.response.statusCode >= 400) continue;
-            const key = callKey(x.request.method, x.request.url);
-            if (!killedInside.has(key)) {
-              killedInside.add(key);
-              kill(current!);
-            }
-          }
-        }, 2);
-        try {
-          if (!buildId) {
-            const res = await fetch(`${life.baseUrl}/api/builds`, {
-              method: 'POST',
-              headers: { 'x-functions-key': functionKey, 'content-type': 'application/json' },
-              body: JSON.stringify({ definition: DEF, reason: 'crash test', force: true }),
-            });
-            const body = (await res.json()) as { buildId: string };
-            expect(res.status).toBe(202);
-            buildId = body.buildId;
-          }
-          // Wait for this life to die, or for the build to end.
-          for (;;) {
-            const dead = await Promise.race([
-              life.exited.then(() => true),
-              new Promise((r) => setTimeout(() => r(false), 200)),
-            ]);
-            if (dead) break;
-            const r = await fetch(
-              `${life.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${functionKey}`,
-            ).catch(() => undefined);
-            status = r?.ok ? ((await r.json()) as { runtimeStatus?: string }) : status;
-            if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
-          }
-        } finally {
-          clearInterval(watch);
+function describeStall(lifeNo: number, status: unknown): string {
+  const last = emulator.state
+    .requests()
+    .slice(-8)
+    .map((x) => `${x.request.method} ${new URL(x.request.url).pathname} -> ${x.response.statusCode}`);
+  return `the build stalled in host life ${lifeNo}: no episode and no ARM request for ${STALL_TICKS} polls; instance ${JSON.stringify(status)}; last ARM calls:\n  ${last.join('\n  ')}`;
+}
+
+describe(`SIGKILL of the host ${FULL ? 'at every step' : 'at sampled steps (RUN_CRASH_TEST=1: every step)'}, restart on the same state`, () => {
+  it('the build finishes; every effect applied once; no grant left; the record terminal; the log archived', async () => {
+    const killedInside = new Set<string>();
+    let kills = 0;
+    let buildId: string | undefined;
+    let status: { runtimeStatus?: string } | undefined;
+    let seen = 0;
+    for (let lifeNo = 0; lifeNo < 400; lifeNo++) {
+      let current: Life | undefined;
+      let progress = 0;
+      const life = await startHost((l) => {
+        progress += 1;
+        // After an episode commit: crash every EVERY-th one (counted across lives).
+        if ((kills + l.episodes) % EVERY === 0) kill(l);
+      });
+      current = life;
+      // Inside an activity: the first time each chosen mutating ARM call lands, crash right away.
+      const watch = setInterval(() => {
+        const all = emulator.state.requests();
+        for (; seen < all.length; seen++) {
+          progress += 1;
+          const x = all[seen]!;
+          if (!MUTATING.test(x.request.method) || x.response.statusCode >= 400) continue;
+          const key = callKey(x.request.method, x.request.url);
+          if (killedInside.has(key)) continue;
+          if (!FULL && !SAMPLED_CALLS.some((p) => p.test(key))) continue;
+          killedInside.add(key);
+          kill(current!);
         }
-        if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) {
-          // Let the janitor run once in this last life, then stop it.
-          await fetch(`${life.baseUrl}/admin/functions/buildImageContributorJanitor?code=${functionKey}`, {
+      }, 2);
+      try {
+        if (!buildId) {
+          const res = await fetch(`${life.baseUrl}/api/builds`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: '{}',
+            headers: { 'x-functions-key': functionKey, 'content-type': 'application/json' },
+            body: JSON.stringify({ definition: DEF, reason: 'crash test', force: true }),
           });
-          await new Promise((r) => setTimeout(r, 1500));
-          kill(life);
-          await life.exited;
-          break;
+          const body = (await res.json()) as { buildId: string };
+          expect(res.status).toBe(202);
+          buildId = body.buildId;
         }
-        await life.exited;
-        kills += 1;
-        if (process.env.CRASH_TRACE)
-          process.stderr.write(
-            `life ${lifeNo}: ${life.episodes} episode(s), status ${status?.runtimeStatus}, killed inside ${killedInside.size}\n`,
-          );
+        // Wait for this life to die, or for the build to end; fail clearly when nothing moves.
+        let idle = 0;
+        let last = progress;
+        for (;;) {
+          const dead = await Promise.race([
+            life.exited.then(() => true),
+            new Promise((r) => setTimeout(() => r(false), 200)),
+          ]);
+          if (dead) break;
+          const r = await fetch(
+            `${life.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${functionKey}`,
+          ).catch(() => undefined);
+          status = r?.ok ? ((await r.json()) as { runtimeStatus?: string }) : status;
+          if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
+          idle = progress === last ? idle + 1 : 0;
+          last = progress;
+          if (idle >= STALL_TICKS) {
+            kill(life);
+            throw new Error(describeStall(lifeNo, status));
+          }
+        }
+      } finally {
+        clearInterval(watch);
       }
-      expect(status?.runtimeStatus).toBe('Completed');
+      if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) {
+        // Let the janitor run once in this last life, then stop it.
+        await fetch(`${life.baseUrl}/admin/functions/buildImageContributorJanitor?code=${functionKey}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        await new Promise((r) => setTimeout(r, 1500));
+        kill(life);
+        await life.exited;
+        break;
+      }
+      await life.exited;
+      kills += 1;
+      if (process.env.CRASH_TRACE)
+        process.stderr.write(
+          `life ${lifeNo}: ${life.episodes} episode(s), status ${status?.runtimeStatus}, killed inside ${[...killedInside].at(-1)}\n`,
+        );
+    }
+    expect(status?.runtimeStatus).toBe('Completed');
+    if (FULL) {
       expect(kills).toBeGreaterThan(5);
       expect(killedInside.size).toBeGreaterThan(4);
+    } else {
+      // Every sampled call was killed inside once, and nothing else was.
+      expect(killedInside.size).toBe(SAMPLED_CALLS.length);
+      expect(kills).toBe(SAMPLED_CALLS.length);
+    }
 
-      // Effects applied once.
-      const templates = emulator.state.imageTemplates();
-      expect(templates).toHaveLength(1);
-      expect(emulator.state.images()).toHaveLength(1);
-      const assignments = emulator.state
-        .roleAssignments()
-        .map((a) => `${a.scope.toLowerCase()} ${a.roleDefinitionId.toLowerCase()} ${a.principalId}`);
-      expect(new Set(assignments).size).toBe(assignments.length);
-      const imageContributor = env
-        .IMAGE_CONTRIBUTOR_ROLE_ID!.slice(env.IMAGE_CONTRIBUTOR_ROLE_ID!.lastIndexOf('/') + 1)
-        .toLowerCase();
-      expect(assignments.filter((a) => a.includes(imageContributor))).toEqual([]);
-      const all = await records.list({ definition: DEF, top: 100 });
-      expect(all.map((r) => r.buildId)).toEqual([buildId]);
-      expect(all[0]).toMatchObject({ status: 'Succeeded', phase: 'done' });
-      expect(all[0]?.logUrls.some((u) => u.endsWith(`/${DEF}/${buildId}/customization.log`))).toBe(true);
-      void archiveCert;
-    }, 1_200_000);
-  },
-);
+    // Effects applied once.
+    const templates = emulator.state.imageTemplates();
+    expect(templates).toHaveLength(1);
+    expect(emulator.state.images()).toHaveLength(1);
+    const assignments = emulator.state
+      .roleAssignments()
+      .map((a) => `${a.scope.toLowerCase()} ${a.roleDefinitionId.toLowerCase()} ${a.principalId}`);
+    expect(new Set(assignments).size).toBe(assignments.length);
+    const imageContributor = env
+      .IMAGE_CONTRIBUTOR_ROLE_ID!.slice(env.IMAGE_CONTRIBUTOR_ROLE_ID!.lastIndexOf('/') + 1)
+      .toLowerCase();
+    expect(assignments.filter((a) => a.includes(imageContributor))).toEqual([]);
+    const all = await records.list({ definition: DEF, top: 100 });
+    expect(all.map((r) => r.buildId)).toEqual([buildId]);
+    expect(all[0]).toMatchObject({ status: 'Succeeded', phase: 'done' });
+    expect(all[0]?.logUrls.some((u) => u.endsWith(`/${DEF}/${buildId}/customization.log`))).toBe(true);
+    void archiveCert;
+  }, 1_200_000);
+});

@@ -15,6 +15,7 @@ export async function archiveBuildLogs(
     stagingResourceGroupOf(deps.config, input.definition),
   );
   let logAccountEndpoint: string | undefined;
+  let templateExists = false;
   try {
     const t = await deps.clients.imageBuilder.virtualMachineImageTemplates.get(
       deps.config.resourceGroups.imageBuilder,
@@ -22,8 +23,9 @@ export async function archiveBuildLogs(
     );
     stagingResourceGroupId = t.exactStagingResourceGroup ?? t.stagingResourceGroup ?? stagingResourceGroupId;
     logAccountEndpoint = logAccountEndpointOf(t.lastRunStatus?.message);
+    templateExists = true;
   } catch (e) {
     if (statusOf(e) !== 404) throw e;
   }
-  return archiveRunLogs(deps, { ...input, stagingResourceGroupId, logAccountEndpoint });
+  return archiveRunLogs(deps, { ...input, stagingResourceGroupId, logAccountEndpoint, templateExists });
 }

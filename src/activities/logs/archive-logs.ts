@@ -74,13 +74,21 @@ export async function copyBlobServerSide(
   return destination.url;
 }
 
-/** Run guids already archived for a definition (read from the archive's metadata). */
-async function archivedRunGuids(archive: ContainerClient, definition: string): Promise<Set<string>> {
+/**
+ * Run guids already archived for a definition by other builds (read from the archive's metadata). Runs
+ * archived under `ownFolder` do not count: an archive step that ran again (its host died after copying,
+ * before its result was saved) copies its own run again and returns its URLs, instead of "nothing new".
+ */
+async function archivedRunGuids(
+  archive: ContainerClient,
+  definition: string,
+  ownFolder: string,
+): Promise<Set<string>> {
   const seen = new Set<string>();
   if (!(await archive.exists())) return seen;
   for await (const b of archive.listBlobsFlat({ prefix: `${definition}/`, includeMetadata: true })) {
     const g = b.metadata?.runguid;
-    if (g) seen.add(g);
+    if (g && !b.name.startsWith(`${definition}/${ownFolder}/`)) seen.add(g);
   }
   return seen;
 }
@@ -98,6 +106,11 @@ export interface ArchiveRunLogsInput {
   readonly allRuns?: boolean | undefined;
   /** Blob endpoint named in the run's log URL (picks the log account among several). */
   readonly logAccountEndpoint?: string | undefined;
+  /**
+   * The template exists, so its staging resource group must too (Image Builder deletes the group only
+   * with the template): a 404 on it is then a failure to archive (the logs stay in staging), not "no logs".
+   */
+  readonly templateExists?: boolean | undefined;
 }
 
 export interface ArchiveResult {
@@ -125,19 +138,20 @@ export async function archiveRunLogs(
     deps.clients,
     input.stagingResourceGroupId,
     input.logAccountEndpoint,
+    { notFound: input.templateExists ? 'throw' : 'undefined' },
   );
   if (!staging)
     return { logs: [], runGuids: [], note: `no staging storage account in ${input.stagingResourceGroupId}` };
   const source = deps.clients.blobService(staging.blobEndpoint).getContainerClient(LOG_CONTAINER);
   const archive = archiveContainer(deps);
   await archive.createIfNotExists();
-  const done = await archivedRunGuids(archive, input.definition);
+  const folder = input.folder ?? input.buildId;
+  const done = await archivedRunGuids(archive, input.definition, folder);
   const folders = (await listRunFolders(source)).filter((f) => !done.has(f.runGuid));
   const chosen = input.allRuns ? folders : folders.slice(0, 1);
   if (chosen.length === 0)
     return { logs: [], runGuids: [], note: 'the run left no logs that were not archived yet' };
   const logs: string[] = [];
-  const folder = input.folder ?? input.buildId;
   for (const run of chosen) {
     for (const f of run.files) {
       const target = input.allRuns

@@ -6,7 +6,7 @@
  * container, else (no logs yet) the first.
  */
 import type { AzureClients } from '../../azure/clients.js';
-import { statusOf } from '../../azure/errors.js';
+import { permanent, statusOf } from '../../azure/errors.js';
 
 const LOG_CONTAINER = 'packerlogs';
 
@@ -29,6 +29,8 @@ export async function findStagingAccount(
   clients: Pick<AzureClients, 'storage'> & Partial<Pick<AzureClients, 'blobService'>>,
   stagingResourceGroupId: string,
   logUrlEndpoint?: string,
+  /** A 404 on the group: `undefined` (no staging account, the default) or `throw` (StagingNotFound). */
+  options: { readonly notFound?: 'undefined' | 'throw' } = {},
 ): Promise<StagingAccount | undefined> {
   const resourceGroup = RESOURCE_GROUP_ID.exec(stagingResourceGroupId)?.[1];
   if (!resourceGroup) {
@@ -43,8 +45,12 @@ export async function findStagingAccount(
       if (account.name && blob) accounts.push({ name: account.name, blobEndpoint: blob.replace(/\/+$/, '') });
     }
   } catch (e) {
-    if (statusOf(e) === 404) return undefined;
-    throw e;
+    if (statusOf(e) !== 404) throw e;
+    if (options.notFound !== 'throw') return undefined;
+    throw permanent(
+      'StagingNotFound',
+      `listing the storage accounts of the staging resource group ${resourceGroup} returned 404 although its template exists; the run's logs stay in Image Builder's staging account until the template is deleted (a superseded template's runs are archived before it is deleted): ${(e as Error).message}`,
+    );
   }
   if (accounts.length <= 1) return accounts[0];
   const named = logUrlEndpoint?.replace(/\/+$/, '').toLowerCase();

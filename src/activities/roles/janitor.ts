@@ -8,7 +8,7 @@
  *   every Image Contributor assignment of the builder identity on the destination when none does
  *   (covers terminated instances, crashed hosts, failed revokes).
  */
-import type { BuildOutput } from '../../orchestration/contracts.js';
+import type { BuildInput, BuildOutput } from '../../orchestration/contracts.js';
 import { type BuildStatus, isTerminalStatus } from '../../records/build-records.js';
 import { type ActivityDeps, recordsOf } from '../deps.js';
 import { revokeImageContributor } from './image-contributor.js';
@@ -55,6 +55,64 @@ export interface JanitorReport {
   readonly skipped: boolean;
   /** Build ids whose record said Queued/Running although their instance no longer runs. */
   readonly closedRecords: string[];
+  /** Build ids whose instance ended without a record at all (written now, terminal). */
+  readonly writtenRecords?: string[] | undefined;
+}
+
+/** The last instance of a definition that is no longer running: its input, and its output if it Completed. */
+export interface EndedInstance {
+  readonly input: BuildInput;
+  readonly output?: BuildOutput | undefined;
+}
+
+/**
+ * A build whose instance ended but whose record was never written (the records table refused every write
+ * while it ran, the entry point's row included): write it now, terminal, from the instance's output, or as
+ * Failed with the reason when the instance ended without one. So every build ends with a record.
+ */
+async function recordEndedBuilds(
+  deps: Deps,
+  notRunning: readonly string[],
+  nowIso: string,
+  ended: (definition: string) => Promise<EndedInstance | undefined>,
+): Promise<string[]> {
+  const records = recordsOf(deps);
+  const written: string[] = [];
+  for (const definition of notRunning) {
+    const last = await ended(definition);
+    if (!last?.input?.buildId || (await records.get(last.input.buildId))) continue;
+    const ref = { buildId: last.input.buildId, definition, requestedAt: last.input.requestedAt };
+    const out = last.output?.buildId === ref.buildId ? last.output : undefined;
+    await records.update(ref, {
+      trigger: last.input.trigger,
+      reason: last.input.reason,
+      requestedBy: last.input.requestedBy,
+      phase: 'done',
+      finishedAt: nowIso,
+      ...(out
+        ? {
+            status: out.result as BuildStatus,
+            imageId: out.imageId,
+            templateName: out.templateName,
+            sourceImageVersion: out.sourceImageVersion,
+            logUrls: [...out.logs],
+            error: out.error,
+            logArchivalError: out.logArchivalError,
+          }
+        : {
+            status: 'Failed' as const,
+            error: {
+              code: 'InstanceNotRunning',
+              message:
+                'the build stopped without finishing and without a record (its orchestration instance was terminated or lost); recorded by the janitor',
+            },
+          }),
+    });
+    written.push(ref.buildId);
+  }
+  if (written.length > 0)
+    deps.log(`janitor: wrote ${written.length} missing build record(s): ${written.join(', ')}`);
+  return written;
 }
 
 /**
@@ -85,6 +143,7 @@ async function closeOrphanedRecords(
             sourceImageVersion: out.sourceImageVersion,
             logUrls: [...out.logs],
             error: out.error,
+            logArchivalError: out.logArchivalError,
           });
           closed.push(r.buildId);
           continue;
@@ -115,19 +174,23 @@ export async function sweepImageContributor(
   principalId: () => Promise<string | undefined>,
   /** The output of the definition's instance when it Completed (its record is closed from it). */
   finishedOutput: (definition: string) => Promise<BuildOutput | undefined> = async () => undefined,
+  /** The definition's instance when it ended (any terminal status), for builds that have no record. */
+  endedInstance: (definition: string) => Promise<EndedInstance | undefined> = async () => undefined,
 ): Promise<JanitorReport> {
   const running: string[] = [];
   const idle: string[] = [];
   for (const d of deps.config.definitions) ((await isRunning(d.name)) ? running : idle).push(d.name);
-  const closedRecords = await closeOrphanedRecords(deps, idle, new Date().toISOString(), finishedOutput);
+  const nowIso = new Date().toISOString();
+  const closedRecords = await closeOrphanedRecords(deps, idle, nowIso, finishedOutput);
+  const writtenRecords = await recordEndedBuilds(deps, idle, nowIso, endedInstance);
   if (running.length > 0) {
     deps.log(`janitor: builds running (${running.join(', ')}); Image Contributor left in place`);
-    return { running, removed: [], skipped: true, closedRecords };
+    return { running, removed: [], skipped: true, closedRecords, writtenRecords };
   }
   const principal = await principalId();
   if (!principal) {
     deps.log('janitor: the builder identity does not exist; nothing to remove');
-    return { running, removed: [], skipped: true, closedRecords };
+    return { running, removed: [], skipped: true, closedRecords, writtenRecords };
   }
   const { removed } = await revokeImageContributor(deps, { principalId: principal });
   deps.log(
@@ -135,5 +198,5 @@ export async function sweepImageContributor(
       ? `janitor: removed ${removed.length} Image Contributor assignment(s): ${removed.join(', ')}`
       : 'janitor: no Image Contributor assignment to remove',
   );
-  return { running, removed, skipped: false, closedRecords };
+  return { running, removed, skipped: false, closedRecords, writtenRecords };
 }

@@ -21,6 +21,37 @@ export interface RunRef {
   readonly templateName: string;
 }
 
+/** Input of the start-run step. */
+export interface StartRunInput extends RunRef {
+  /**
+   * The orchestration's time when it first asked for this run (the same on every retry of the step). A run
+   * of the template that started after it (less CLOCK_SKEW_ALLOWANCE_MS) was started by an earlier attempt
+   * whose answer was lost: it is adopted, never started twice.
+   */
+  readonly requestedAfter?: string | undefined;
+}
+
+/** How far Image Builder's clock may be behind the orchestration's when comparing start times. */
+export const CLOCK_SKEW_ALLOWANCE_MS = 60_000;
+
+/**
+ * The start time of a run this step already started, when lastRunStatus shows one: started after
+ * `requestedAfter` (with the skew allowance) and not a refusal for rights (such a run is asked again once
+ * the grant is effective).
+ */
+export function adoptableRunStart(
+  last:
+    | { startTime?: Date | undefined; runState?: string | undefined; message?: string | undefined }
+    | undefined,
+  requestedAfter: string | undefined,
+): string | undefined {
+  const after = requestedAfter !== undefined ? Date.parse(requestedAfter) : Number.NaN;
+  const start = last?.startTime?.getTime();
+  if (Number.isNaN(after) || start === undefined || start < after - CLOCK_SKEW_ALLOWANCE_MS) return undefined;
+  if (last?.runState === 'Failed' && isAuthorizationRefusal(undefined, last.message)) return undefined;
+  return last!.startTime!.toISOString();
+}
+
 /** What the status reads need to tell this run from the template's previous one. */
 export interface RunHandle extends RunRef {
   /** lastRunStatus.startTime before this run was requested (undefined: the template never ran). */
@@ -85,23 +116,40 @@ export const RUN_ACCEPTANCE_CHECKS = 3;
  */
 export async function startRun(
   deps: Deps & Partial<Pick<ActivityDeps, 'sleep' | 'lroPollIntervalMs'>>,
-  input: RunRef,
+  input: StartRunInput,
 ): Promise<RunHandle & { startedAt: string }> {
   const rg = deps.config.resourceGroups.imageBuilder;
   const ops = deps.clients.imageBuilder.virtualMachineImageTemplates;
   const before = await ops.get(rg, input.templateName);
   const previousRunStartTime = before.lastRunStatus?.startTime?.toISOString();
   const requestedAt = new Date().toISOString();
+  const adopted = adoptableRunStart(before.lastRunStatus, input.requestedAfter);
+  if (adopted !== undefined) {
+    // An earlier attempt of this step started the run (its answer was lost): adopt it, do not run again.
+    deps.log(`run of ${input.templateName} started at ${adopted} by an earlier attempt; adopting it`);
+    return {
+      templateName: input.templateName,
+      previousRunStartTime: undefined,
+      requestedAt,
+      startedAt: adopted,
+    };
+  }
   try {
     const poller = ops.run(rg, input.templateName);
     await poller.submitted();
+    // A permanent 404 on the operation status: the operation cannot be followed, the template can.
+    let operationLost = false;
     for (let i = 0; i < RUN_ACCEPTANCE_CHECKS; i++) {
-      try {
-        await poller.poll();
-      } catch (e) {
-        throw refusalAsGrantNotEffective(e);
+      if (!operationLost) {
+        try {
+          await poller.poll();
+        } catch (e) {
+          if (statusOf(e) !== 404) throw refusalAsGrantNotEffective(e);
+          operationLost = true;
+          deps.log(`the run operation of ${input.templateName} answered 404; reading lastRunStatus instead`);
+        }
       }
-      const state = poller.operationState;
+      const state = operationLost ? undefined : poller.operationState;
       if (state?.status === 'failed' || state?.status === 'canceled') {
         throw refusalAsGrantNotEffective(
           state.error ?? Object.assign(new Error('the run operation failed'), { code: 'RunRefused' }),
@@ -114,7 +162,7 @@ export async function startRun(
         await deps.sleep(Math.min(deps.lroPollIntervalMs ?? 2000, 1000 * 2 ** i));
       }
     }
-    const operation = await poller.serialize();
+    const operation = operationLost ? undefined : await poller.serialize();
     deps.log(`run of ${input.templateName} accepted`);
     return {
       templateName: input.templateName,
@@ -152,6 +200,8 @@ async function operationFailure(deps: Deps, operation: string): Promise<string |
     try {
       await poller.poll();
     } catch (e) {
+      // 404: the operation is gone (or never readable); lastRunStatus tells instead, not a failure.
+      if (statusOf(e) === 404) return undefined;
       return classifyError(e).message;
     }
     const s = poller.operationState;
