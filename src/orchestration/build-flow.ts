@@ -449,6 +449,8 @@ function* runWithGrant(
         yield* callStep(df, ACTIVITY.revokeImageContributor, {
           principalId: identity.principalId,
           definition: input.definition,
+          buildId: input.buildId,
+          now: c.now().toISOString(),
         });
         state.grantRevokedAt = c.now();
       } catch (e) {
