@@ -43,6 +43,7 @@ import { grantWaitSeconds } from './grant-wait.js';
 import type { PollRunInput, PollRunOutcome } from './poll-run.js';
 import { nextPollDelaySeconds, type PollingPolicy } from './polling-schedule.js';
 import { cancelNotConfirmed, deadlineFailure, type RunContext, terminalVerdict } from './run-outcome.js';
+import { waitForStartSlot } from './start-delay.js';
 
 export { isImageBuilderTimeout } from './run-outcome.js';
 
@@ -102,6 +103,7 @@ export function utcDateStamp(d: Date): string {
 
 export function* buildFlow(df: OrchestrationPort, log: (m: string) => void = () => {}): Flow<BuildOutput> {
   const input = validateInput(df.getInput());
+  yield* waitForStartSlot(df, input);
   const startedAt = df.currentUtcDateTime;
   const ref = { buildId: input.buildId, definition: input.definition, requestedAt: input.requestedAt };
   const state: FlowState = {
