@@ -6,9 +6,9 @@
  */
 import type { ImageDefinition } from '../image/definition.js';
 import type { BuildRecordStore } from '../records/build-records.js';
-import type { BuildOrchestrations } from './orchestration-port.js';
 import { newBuildId } from './build-id.js';
 import { fleetStartDelays } from './fleet-start-spread.js';
+import type { BuildOrchestrations } from './orchestration-port.js';
 import { startBuild } from './start-build.js';
 
 export interface MonthlyDeps {
