@@ -58,6 +58,7 @@ async function fleet(n: number): Promise<FleetRun> {
     MONTHLY_REBUILD_SCHEDULE: NEVER, // fired by hand below
     BASE_IMAGE_CHECK_SCHEDULE: NEVER,
     JANITOR_SCHEDULE: NEVER,
+    FLEET_START_SPREAD_MINUTES: process.env.FLEET_START_SPREAD_MINUTES ?? '10',
   };
   const host = await startLocalDurableHost({
     entryModules: [fileURLToPath(new URL('../src/functions/index.ts', import.meta.url))],
