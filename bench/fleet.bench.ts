@@ -1,11 +1,14 @@
 /**
- * Fleet: the monthly timer rebuilds N image definitions at once (default 200; FLEET_DEFINITIONS=1000 for the
- * large run) through the app on the local Durable host, against the ARM emulator's subscription throttling
+ * Fleet: the monthly timer rebuilds N image definitions at once (default 200; `npm run bench -- --fleet 1000`
+ * or FLEET_DEFINITIONS=1000 for the large run) through the app on the local Durable host, against the ARM emulator's subscription throttling
  * (token buckets as ARM documents them since 2024: reads 250 + 25/s, writes 200 + 10/s, deletes 200 + 10/s,
  * https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling).
  * The buckets refill in real time while the build clock is virtual and stands still while work is
  * outstanding, so every burst meets ARM's real-time limits (stricter than Azure, where a burst also takes
  * ARM's own latency).
+ *
+ * The monthly timer spreads the builds' starts over FLEET_START_SPREAD_MINUTES (default 10), at most 16
+ * at once (src/triggers/fleet-start-spread.ts): the makespan is at least the ideal plus that window.
  *
  * Baseline: one definition alone (its makespan is the ideal: the longest single build).
  * Figures: builds Succeeded / failed by 429 / failed otherwise, ARM reads/writes/deletes per build and in
@@ -55,6 +58,7 @@ async function fleet(n: number): Promise<FleetRun> {
     MONTHLY_REBUILD_SCHEDULE: NEVER, // fired by hand below
     BASE_IMAGE_CHECK_SCHEDULE: NEVER,
     JANITOR_SCHEDULE: NEVER,
+    FLEET_START_SPREAD_MINUTES: process.env.FLEET_START_SPREAD_MINUTES ?? '10',
   };
   const host = await startLocalDurableHost({
     entryModules: [fileURLToPath(new URL('../src/functions/index.ts', import.meta.url))],
@@ -212,6 +216,7 @@ emit(FLEET === 200 ? 'fleet' : `fleet${FLEET}`, {
   maxConcurrentActivities: many.maxConcurrentActivities,
   activityConcurrencyLimit: many.activityConcurrencyLimit,
   imageContributorAssignmentsLeft: many.grantsLeft,
+  startSpreadMinutes: Number(process.env.FLEET_START_SPREAD_MINUTES ?? 10),
   realSeconds: many.realSeconds,
   baseline: { ...solo, failures: undefined },
   meanArmPerBuildSolo: mean([solo.armReads + solo.armWrites + solo.armDeletes]),

@@ -29,7 +29,7 @@ import { BUILD_ORCHESTRATOR, type BuildOutput, buildInstanceId } from '../src/or
 import { nextPollDelaySeconds } from '../src/orchestration/polling-schedule.js';
 import { emit } from './lib/report.js';
 
-const N = Number(process.env.BENCH_BUILDS ?? 3);
+const N = Number(process.env.BENCH_BUILDS ?? 2);
 const DEF = 'aks-jumpbox';
 
 const azure = await startLocalAzure();

@@ -98,6 +98,11 @@ param pollMaxIntervalSeconds int = 300
 @maxValue(960)
 param expectedBuildMinutes int = 35
 
+@description('Minutes over which the monthly rebuild starts its builds, at most 16 at once; 0 starts all at once (FLEET_START_SPREAD_MINUTES).')
+@minValue(0)
+@maxValue(240)
+param fleetStartSpreadMinutes int = 10
+
 @description('Minutes after a definition\'s build timeout before the orchestration cancels the run (DEADLINE_MARGIN_MINUTES).')
 @minValue(0)
 @maxValue(240)
@@ -404,6 +409,7 @@ var appSettings = {
   RECORDS_TABLE_ENDPOINT: storage.outputs.tableEndpoint
   RECORDS_TABLE_NAME: recordsTableName
   MONTHLY_REBUILD_SCHEDULE: monthlyRebuildSchedule
+  FLEET_START_SPREAD_MINUTES: string(fleetStartSpreadMinutes)
   BASE_IMAGE_CHECK_SCHEDULE: baseImageCheckSchedule
   JANITOR_SCHEDULE: janitorSchedule
   IMAGE_DEFINITIONS: string(imageDefinitions)

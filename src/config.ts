@@ -61,6 +61,8 @@ export interface AppConfig {
   readonly records: { readonly tableEndpoint: string; readonly tableName: string };
   readonly schedules: {
     readonly monthlyRebuild: string;
+    /** Minutes over which the monthly rebuild's builds start (at most 16 at once); 0 starts all at once. */
+    readonly fleetStartSpreadMinutes: number;
     readonly baseImageCheck: string;
     readonly janitor: string;
   };
@@ -113,6 +115,7 @@ export const SETTINGS = {
   RECORDS_TABLE_ENDPOINT: undefined,
   RECORDS_TABLE_NAME: 'builds',
   MONTHLY_REBUILD_SCHEDULE: '0 0 3 1 * *',
+  FLEET_START_SPREAD_MINUTES: '10',
   BASE_IMAGE_CHECK_SCHEDULE: '0 0 */6 * * *',
   JANITOR_SCHEDULE: '0 */15 * * * *',
   IMAGE_DEFINITIONS: undefined,
@@ -206,6 +209,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a table name: 3-63 letters and digits'),
   MONTHLY_REBUILD_SCHEDULE: ncrontab('MONTHLY_REBUILD_SCHEDULE'),
+  FLEET_START_SPREAD_MINUTES: intSetting(0, 240),
   BASE_IMAGE_CHECK_SCHEDULE: ncrontab('BASE_IMAGE_CHECK_SCHEDULE'),
   JANITOR_SCHEDULE: ncrontab('JANITOR_SCHEDULE'),
   IMAGE_DEFINITIONS: z.string().optional(),
@@ -472,6 +476,7 @@ export function parseConfig(env: Env): AppConfig {
     records: { tableEndpoint: tableEndpoint!.replace(/\/$/, ''), tableName: d.RECORDS_TABLE_NAME },
     schedules: {
       monthlyRebuild: d.MONTHLY_REBUILD_SCHEDULE,
+      fleetStartSpreadMinutes: d.FLEET_START_SPREAD_MINUTES,
       baseImageCheck: d.BASE_IMAGE_CHECK_SCHEDULE,
       janitor: d.JANITOR_SCHEDULE,
     },

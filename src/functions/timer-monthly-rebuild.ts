@@ -20,6 +20,7 @@ app.timer('monthlyRebuild', {
         orchestrations: durableClientPort(df.getClient(context)),
         records: buildRecordsFor(config),
         schedule: config.schedules.monthlyRebuild,
+        startSpreadMinutes: config.schedules.fleetStartSpreadMinutes,
         log: { info: (m) => context.log(m), warn: (m) => context.warn(m) },
       },
       timer.isPastDue,

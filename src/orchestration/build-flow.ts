@@ -47,6 +47,7 @@ import { grantWaitSeconds } from './grant-wait.js';
 import type { PollRunInput, PollRunOutcome } from './poll-run.js';
 import { nextPollDelaySeconds, type PollingPolicy } from './polling-schedule.js';
 import { cancelNotConfirmed, deadlineFailure, type RunContext, terminalVerdict } from './run-outcome.js';
+import { waitForStartSlot } from './start-delay.js';
 import { type AnyStep, POLL_RUN_ORCHESTRATOR, type StepInput, type StepResult, steps } from './steps.js';
 
 export { isImageBuilderTimeout } from './run-outcome.js';
@@ -114,6 +115,7 @@ const SILENT: FlowLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
 export function* buildFlow(df: OrchestrationPort, log: FlowLogger = SILENT): Flow<BuildOutput> {
   const input = validateInput(df.getInput());
+  yield* waitForStartSlot(df, input);
   const startedAt = df.currentUtcDateTime;
   const ref: BuildRef = {
     buildId: input.buildId,
@@ -475,6 +477,8 @@ function* runWithGrant(
         yield* callStep(df, steps.revokeImageContributor, {
           principalId: identity.principalId,
           definition: input.definition,
+          buildId: input.buildId,
+          now: c.now().toISOString(),
           record: c.mark('revoking'),
         });
         state.grantRevokedAt = c.now();

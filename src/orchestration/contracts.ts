@@ -23,6 +23,8 @@ export interface BuildInput {
   readonly force: boolean;
   /** ISO time the request was accepted. */
   readonly requestedAt: string;
+  /** Seconds to wait (durable timer) before the first step: the monthly rebuild's start spread. */
+  readonly startDelaySeconds?: number | undefined;
 }
 
 export type BuildPhase =

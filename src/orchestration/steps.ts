@@ -9,7 +9,6 @@ import type { ActivityDeps } from '../activities/deps.js';
 import { cleanupPartialImages } from '../activities/image/cleanup-partial.js';
 import { promoteImage } from '../activities/image/promote-image.js';
 import { archiveBuildLogs } from '../activities/logs/archive-build-logs.js';
-import { collectSupplyChain } from '../activities/supply-chain/collect-supply-chain.js';
 import { prepareBuild } from '../activities/prepare-build.js';
 import { recordBuild } from '../activities/record-build.js';
 import { grantImageContributor } from '../activities/roles/image-contributor.js';
@@ -17,6 +16,7 @@ import { revokeUnlessOthersRunning } from '../activities/roles/janitor.js';
 import { cancelRun, startRun } from '../activities/run/image-run.js';
 import { pollRunStatus } from '../activities/run/poll-status.js';
 import { recordedStep } from '../activities/run-step.js';
+import { collectSupplyChain } from '../activities/supply-chain/collect-supply-chain.js';
 import { deployTemplate } from '../activities/template/deploy-template.js';
 
 /** One step: the activity name and the function the activity runs. */

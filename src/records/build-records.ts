@@ -373,6 +373,35 @@ export class BuildRecordStore {
     return out.slice(0, top);
   }
 
+  /**
+   * Every record still Queued or Running, across definitions: one table query whatever the number of
+   * definitions (the shared-grant check in src/activities/roles/shared-grant.ts).
+   */
+  async listActive(): Promise<BuildRecord[]> {
+    return this.query(odata`status eq ${'Queued'} or status eq ${'Running'}`);
+  }
+
+  /**
+   * Every ended record (neither Queued nor Running) requested after `requestedAfter` (ISO), across
+   * definitions: one table query. ISO times of the same form compare as strings in a filter.
+   */
+  async listEndedNewerThan(requestedAfter: string): Promise<BuildRecord[]> {
+    if (Number.isNaN(Date.parse(requestedAfter)))
+      throw new RangeError(`requestedAfter must be an ISO date-time, got "${requestedAfter}"`);
+    return this.query(
+      odata`requestedAt gt ${requestedAfter} and status ne ${'Queued'} and status ne ${'Running'}`,
+    );
+  }
+
+  private async query(filter: string): Promise<BuildRecord[]> {
+    await this.ensureTable();
+    const out: BuildRecord[] = [];
+    for await (const e of this.table.listEntities<StoredEntity>({ queryOptions: { filter } })) {
+      out.push(fromEntity(e));
+    }
+    return out.sort(newestFirst);
+  }
+
   /** The newest succeeded build of a definition. */
   async lastSuccessful(definition: string): Promise<BuildRecord | undefined> {
     const [first] = await this.list({ definition, status: 'Succeeded', top: 1 });

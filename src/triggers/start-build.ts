@@ -30,6 +30,8 @@ export interface StartBuildRequest {
   readonly reason: string;
   readonly requestedBy: string;
   readonly force?: boolean | undefined;
+  /** Durable wait before the build's first step (the monthly rebuild's start spread). */
+  readonly startDelaySeconds?: number | undefined;
 }
 
 export type StartBuildOutcome =
@@ -83,6 +85,7 @@ export async function startBuild(
     requestedBy: request.requestedBy,
     force: request.force ?? false,
     requestedAt: at.toISOString(),
+    ...(request.startDelaySeconds ? { startDelaySeconds: request.startDelaySeconds } : {}),
   };
   try {
     await deps.orchestrations.start(instanceId, input);

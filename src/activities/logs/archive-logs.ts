@@ -12,8 +12,16 @@ import { findStagingAccount } from './staging-account.js';
 export const LOG_CONTAINER = 'packerlogs';
 export const LOG_FILES = ['customization.log', 'validation.log'] as const;
 const STORAGE_SCOPE = 'https://storage.azure.com/.default';
-/** Bytes per staged block (a block may be up to 4000 MiB; smaller blocks keep each call short). */
-const BLOCK_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes per staged block. A staged block may hold up to 4000 MiB (x-ms-version 2019-12-12 and later; the
+ * blob SDK's BLOCK_BLOB_MAX_STAGE_BLOCK_BYTES, and the service refuses a larger copy source range with
+ * "exceeds the maximum permissible limit (4000MB)", Azure/ansible-collections#1580); a blob holds at most
+ * 50,000 blocks. 100 MiB keeps each call short enough to retry and gives a 1 GB log ten blocks to stage
+ * side by side.
+ */
+export const COPY_BLOCK_BYTES = 100 * 1024 * 1024;
+/** Put Block From URL calls in flight at once (each is server-side: no bytes pass through this process). */
+export const COPY_BLOCKS_IN_FLIGHT = 4;
 
 export interface RunLogFolder {
   readonly runGuid: string;
@@ -48,7 +56,27 @@ export async function listRunFolders(staging: ContainerClient): Promise<RunLogFo
     .sort((a, b) => b.lastModified - a.lastModified || (a.runGuid < b.runGuid ? -1 : 1));
 }
 
-/** Copies one blob server-side in ranges; returns the destination URL. */
+/** The byte ranges a blob of `size` bytes is staged in (none for an empty blob). */
+export function copyRanges(
+  size: number,
+  blockBytes = COPY_BLOCK_BYTES,
+): { id: string; offset: number; count: number }[] {
+  const ranges: { id: string; offset: number; count: number }[] = [];
+  for (let offset = 0, i = 0; offset < size; offset += blockBytes, i++) {
+    ranges.push({
+      id: Buffer.from(`block-${String(i).padStart(6, '0')}`).toString('base64'),
+      offset,
+      count: Math.min(blockBytes, size - offset),
+    });
+  }
+  return ranges;
+}
+
+/**
+ * Copies one blob server-side: Put Block From URL for each 100 MiB range, `COPY_BLOCKS_IN_FLIGHT` at a
+ * time, then Put Block List in range order (the order of the list, not of staging, makes the blob).
+ * Returns the destination URL.
+ */
 export async function copyBlobServerSide(
   clients: Pick<AzureClients, 'credential'>,
   sourceUrl: string,
@@ -58,19 +86,21 @@ export async function copyBlobServerSide(
 ): Promise<string> {
   const token = await clients.credential.getToken(STORAGE_SCOPE);
   const sourceAuthorization = token ? { scheme: 'Bearer', value: token.token } : undefined;
-  const ids: string[] = [];
-  for (let offset = 0, i = 0; offset < size || (size === 0 && i === 0); offset += BLOCK_BYTES, i++) {
-    if (size === 0) break;
-    const id = Buffer.from(`block-${String(i).padStart(6, '0')}`).toString('base64');
-    await destination.stageBlockFromURL(id, sourceUrl, offset, Math.min(BLOCK_BYTES, size - offset), {
-      ...(sourceAuthorization ? { sourceAuthorization } : {}),
-    });
-    ids.push(id);
-  }
-  await destination.commitBlockList(ids, {
-    metadata,
-    blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
-  });
+  const ranges = copyRanges(size);
+  let next = 0;
+  const worker = async () => {
+    while (next < ranges.length) {
+      const r = ranges[next++]!;
+      await destination.stageBlockFromURL(r.id, sourceUrl, r.offset, r.count, {
+        ...(sourceAuthorization ? { sourceAuthorization } : {}),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COPY_BLOCKS_IN_FLIGHT, ranges.length) }, worker));
+  await destination.commitBlockList(
+    ranges.map((r) => r.id),
+    { metadata, blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } },
+  );
   return destination.url;
 }
 

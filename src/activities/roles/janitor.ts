@@ -1,9 +1,8 @@
 /**
  * Image Contributor hygiene. The builder identity is shared by every definition and the grant is on the
  * one destination resource group, so the grant may only go when no build of any definition is running:
- * - `revokeUnlessOthersRunning` (the orchestration's finally) keeps it while another definition's record
- *   says Running (records older than that build's deadline are ignored, so a terminated build does not
- *   pin the grant forever);
+ * - `revokeUnlessOthersRunning` (the orchestration's finally) keeps it while another definition's build
+ *   still needs it (./shared-grant.ts: two table queries whatever the fleet size, one clock);
  * - `sweepImageContributor` (the janitor timer) asks the Durable task hub which builds run, and removes
  *   every Image Contributor assignment of the builder identity on the destination when none does
  *   (covers terminated instances, crashed hosts, failed revokes).
@@ -12,33 +11,25 @@ import type { BuildInput, BuildOutput } from '../../orchestration/contracts.js';
 import { type BuildStatus, isTerminalStatus } from '../../records/build-records.js';
 import { type ActivityDeps, recordsOf } from '../deps.js';
 import { revokeImageContributor } from './image-contributor.js';
+import { otherDefinitionsKeepingGrant } from './shared-grant.js';
 
 type Deps = Pick<ActivityDeps, 'config' | 'clients' | 'log'>;
 
-/** Definitions (other than `definition`) whose newest record is still Running/Queued and within its deadline. */
-export async function otherRunningDefinitions(
-  deps: Deps,
-  definition: string,
-  nowMs: number,
-): Promise<string[]> {
-  const records = recordsOf(deps);
-  const running: string[] = [];
-  for (const d of deps.config.definitions) {
-    if (d.name === definition) continue;
-    const [newest] = await records.list({ definition: d.name, top: 1 });
-    if (!newest || isTerminalStatus(newest.status)) continue;
-    const since = Date.parse(newest.startedAt ?? newest.requestedAt);
-    const maxAgeMs = (d.buildTimeoutInMinutes + deps.config.deadlineMarginMinutes + 60) * 60_000;
-    if (nowMs - since <= maxAgeMs) running.push(d.name);
-  }
-  return running;
-}
-
+/**
+ * The orchestration's finally: removes the grant unless another definition's build still needs it (the
+ * rule and its two queries: ./shared-grant.ts). `now` is the orchestration's currentUtcDateTime (ISO);
+ * without it the newest time in the records stands for now.
+ */
 export async function revokeUnlessOthersRunning(
   deps: Deps,
-  input: { principalId: string; definition: string },
+  input: { principalId: string; definition: string; buildId?: string | undefined; now?: string | undefined },
 ): Promise<{ removed: string[]; keptFor: string[] }> {
-  const others = await otherRunningDefinitions(deps, input.definition, Date.now());
+  const others = await otherDefinitionsKeepingGrant(
+    { definitions: deps.config.definitions, deadlineMarginMinutes: deps.config.deadlineMarginMinutes },
+    recordsOf(deps),
+    { definition: input.definition, buildId: input.buildId },
+    input.now,
+  );
   if (others.length > 0) {
     deps.log(
       `Image Contributor kept: builds of ${others.join(', ')} still running (the last one revokes it)`,

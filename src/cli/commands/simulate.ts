@@ -20,14 +20,14 @@ import { type LocalDurableHost, startLocalDurableHost } from '../../local/durabl
 import { type LocalAzure, startLocalAzure } from '../../local/local-azure.js';
 import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
-import type { PollProgress } from '../../orchestration/poll-run.js';
-import { POLL_RUN_ORCHESTRATOR } from '../../orchestration/steps.js';
 import {
   type BuildOutput,
   type BuildProgress,
   buildInstanceId,
   type VulnerabilityCounts,
 } from '../../orchestration/contracts.js';
+import type { PollProgress } from '../../orchestration/poll-run.js';
+import { POLL_RUN_ORCHESTRATOR } from '../../orchestration/steps.js';
 import { progressPercent } from '../build-progress.js';
 import { type CliCommand, UsageError } from '../dispatch.js';
 import { ProgressDisplay } from '../progress.js';

@@ -2,6 +2,10 @@
  * ARM's per-subscription throttling as token buckets (the 2024 ARM limits: reads 250 tokens refilled at
  * 25/s, writes and deletes 200 refilled at 10/s). Buckets refill in real time: throttling is about the
  * real request rate, not the simulated clock.
+ * Sources: https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling
+ * (the token-bucket table: per subscription and principal, reads 250 + 25/s, writes 200 + 10/s, deletes
+ * 200 + 10/s) and the announcement https://azure.microsoft.com/updates/azure-resource-manager-throttling/
+ * (13 March 2024: "the read bucket size is 250 tokens", writes "refills at a rate of 10 tokens per second").
  */
 
 export interface BucketSettings {
