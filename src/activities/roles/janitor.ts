@@ -8,7 +8,7 @@
  *   (covers terminated instances, crashed hosts, failed revokes).
  */
 import type { BuildInput, BuildOutput } from '../../orchestration/contracts.js';
-import { type BuildStatus, isTerminalStatus } from '../../records/build-records.js';
+import type { BuildStatus } from '../../records/build-records.js';
 import { type ActivityDeps, recordsOf } from '../deps.js';
 import { revokeImageContributor } from './image-contributor.js';
 import { otherDefinitionsKeepingGrant } from './shared-grant.js';
