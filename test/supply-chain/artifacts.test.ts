@@ -88,6 +88,10 @@ describe('artifacts in customization.log', () => {
   });
 });
 
+// Sources for the emulated scan: trivy.dev docs on `--ignorefile` (an entry's `expired_at` ends it),
+// `--ignore-unfixed` and `--exit-code`; USN-6859-1 (CVE-2024-6387 in openssh-server, fixed in
+// 1:9.6p1-3ubuntu13.3, Ubuntu priority High, which Trivy reports for Ubuntu packages); the CycloneDX 1.6 JSON
+// schema for the SBOM. The same list is in docs/emulator.md ("Build state machine").
 describe("the emulator's scan", () => {
   const gate = {
     enabled: true,
