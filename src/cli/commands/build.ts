@@ -13,14 +13,8 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { BuildProgress } from '../../orchestration/contracts.js';
-import {
-  AUDIENCE_ENV,
-  type AuthHeaders,
-  type AuthMode,
-  defaultCredential,
-  entraAuth,
-  keyAuth,
-} from '../auth.js';
+import { authForApp, DEFAULT_KEY_ENV, parseAppConnection } from '../app-connection.js';
+import { AUDIENCE_ENV, type AuthMode } from '../auth.js';
 import { progressPercent } from '../build-progress.js';
 import type { CliCommand } from '../dispatch.js';
 import { ProgressDisplay } from '../progress.js';
@@ -29,7 +23,7 @@ import { UsageError } from '../usage-error.js';
 export { UsageError };
 
 export const EXIT = { ok: 0, buildFailed: 1, usage: 2, timeout: 3 } as const;
-export const DEFAULT_KEY_ENV = 'JUMPBOX_FUNCTION_KEY';
+export { DEFAULT_KEY_ENV };
 
 export interface BuildOptions {
   readonly url: string;
@@ -117,40 +111,11 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       throw new UsageError(`unknown option ${a}; ${USAGE}`);
     }
   }
-  const url = values['--url'];
   const definition = values['--definition'];
-  if (!url) throw new UsageError(`--url is required; ${USAGE}`);
+  if (!values['--url']) throw new UsageError(`--url is required; ${USAGE}`);
   if (!definition) throw new UsageError(`--definition is required; ${USAGE}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(
-      `--url must be the function app URL, e.g. https://my-app.azurewebsites.net, got "${url}"`,
-    );
-  }
-  if (
-    parsed.protocol !== 'https:' &&
-    !(parsed.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(parsed.hostname))
-  ) {
-    throw new UsageError('--url must use https:// (http:// only for 127.0.0.1/localhost)');
-  }
-  if (parsed.search || parsed.username || parsed.password) {
-    throw new UsageError(
-      '--url must not carry a query string or credentials; put the key in the environment',
-    );
-  }
-  const auth = values['--auth'] ?? 'key';
-  if (auth !== 'key' && auth !== 'entra') {
-    throw new UsageError(
-      `--auth must be "key" (function key) or "entra" (Microsoft Entra token), got "${auth}"`,
-    );
-  }
-  if (values['--audience'] !== undefined && auth !== 'entra') {
-    throw new UsageError('--audience goes with --auth entra');
-  }
   return {
-    url: parsed.href.replace(/\/+$/, '').replace(/\/api$/, ''),
+    ...parseAppConnection(values, USAGE),
     definition,
     reason: values['--reason'],
     force: flags.has('--force'),
@@ -161,9 +126,6 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     pollIntervalMs: parseDuration(values['--poll-interval'] ?? '15s', '--poll-interval'),
     cancelOnTimeout: flags.has('--cancel-on-timeout'),
     json: flags.has('--json'),
-    keyEnv: values['--key-env'] ?? DEFAULT_KEY_ENV,
-    auth,
-    audience: values['--audience'],
   };
 }
 
@@ -301,24 +263,9 @@ export function archivedLogs(view: BuildStatusView): string[] {
 }
 
 export async function runBuild(options: BuildOptions, io: BuildIo): Promise<number> {
-  const key = io.env[options.keyEnv];
-  let auth: AuthHeaders;
-  if (options.auth === 'entra') {
-    const audience = options.audience ?? io.env[AUDIENCE_ENV];
-    if (!audience) {
-      io.stderr(
-        `jumpbox-builder build: --auth entra needs --audience api://<client id> (or $${AUDIENCE_ENV}); azd prints it as API_AUDIENCE\n`,
-      );
-      return EXIT.usage;
-    }
-    // A function key, when set, goes along (for deployments that require both).
-    auth = entraAuth(await (io.credential ?? defaultCredential)(), audience, key);
-  } else if (key) {
-    auth = keyAuth(key, options.keyEnv);
-  } else {
-    io.stderr(
-      `jumpbox-builder build: set ${options.keyEnv} to a function key of the app (it is never printed), or use --auth entra\n`,
-    );
+  const auth = await authForApp(options, io.env, io.credential);
+  if (typeof auth === 'string') {
+    io.stderr(`jumpbox-builder build: ${auth}\n`);
     return EXIT.usage;
   }
   try {

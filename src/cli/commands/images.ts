@@ -8,10 +8,11 @@
  * Exit codes: 0 listed; 2 usage, network or HTTP errors, or an unknown --definition.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { AUDIENCE_ENV, type AuthHeaders, defaultCredential, entraAuth, keyAuth } from '../auth.js';
+import { authForApp, DEFAULT_KEY_ENV, parseAppConnection } from '../app-connection.js';
+import { AUDIENCE_ENV } from '../auth.js';
 import type { CliCommand } from '../dispatch.js';
 import { UsageError } from '../usage-error.js';
-import { DEFAULT_KEY_ENV, EXIT, networkErrorText } from './build.js';
+import { EXIT, networkErrorText } from './build.js';
 
 const USAGE =
   'usage: jumpbox-builder images --url <function app URL> [--definition NAME] [--json] [--key-env NAME] [--auth key|entra] [--audience api://<client id>]';
@@ -74,44 +75,7 @@ export function parseImagesArgs(argv: readonly string[]): ImagesOptions {
       throw new UsageError(`unknown option ${a}; ${USAGE}`);
     }
   }
-  const url = values['--url'];
-  if (!url) throw new UsageError(`--url is required; ${USAGE}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(
-      `--url must be the function app URL, e.g. https://my-app.azurewebsites.net, got "${url}"`,
-    );
-  }
-  if (
-    parsed.protocol !== 'https:' &&
-    !(parsed.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(parsed.hostname))
-  ) {
-    throw new UsageError('--url must use https:// (http:// only for 127.0.0.1/localhost)');
-  }
-  if (parsed.search || parsed.username || parsed.password) {
-    throw new UsageError(
-      '--url must not carry a query string or credentials; put the key in the environment',
-    );
-  }
-  const auth = values['--auth'] ?? 'key';
-  if (auth !== 'key' && auth !== 'entra') {
-    throw new UsageError(
-      `--auth must be "key" (function key) or "entra" (Microsoft Entra token), got "${auth}"`,
-    );
-  }
-  if (values['--audience'] !== undefined && auth !== 'entra') {
-    throw new UsageError('--audience goes with --auth entra');
-  }
-  return {
-    url: parsed.href.replace(/\/+$/, '').replace(/\/api$/, ''),
-    definition: values['--definition'],
-    json,
-    keyEnv: values['--key-env'] ?? DEFAULT_KEY_ENV,
-    auth,
-    audience: values['--audience'],
-  };
+  return { definition: values['--definition'], json, ...parseAppConnection(values, USAGE) };
 }
 
 interface DefinitionSummary {
@@ -147,25 +111,12 @@ export function formatRows(rows: readonly CurrentImageRow[]): string {
     .join('\n\n');
 }
 
-async function authFor(options: ImagesOptions, io: ImagesIo): Promise<AuthHeaders | string> {
-  const key = io.env[options.keyEnv];
-  if (options.auth === 'entra') {
-    const audience = options.audience ?? io.env[AUDIENCE_ENV];
-    if (!audience)
-      return `--auth entra needs --audience api://<client id> (or $${AUDIENCE_ENV}); azd prints it as API_AUDIENCE`;
-    return entraAuth(await (io.credential ?? defaultCredential)(), audience, key);
-  }
-  if (!key)
-    return `set ${options.keyEnv} to a function key of the app (it is never printed), or use --auth entra`;
-  return keyAuth(key, options.keyEnv);
-}
-
 export async function runImages(options: ImagesOptions, io: ImagesIo): Promise<number> {
   const fail = (line: string) => {
     io.stderr(`jumpbox-builder images: ${line}\n`);
     return EXIT.usage;
   };
-  const auth = await authFor(options, io);
+  const auth = await authForApp(options, io.env, io.credential);
   if (typeof auth === 'string') return fail(auth);
   let headers: Record<string, string>;
   try {

@@ -11,10 +11,11 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { formatProvenance, type ProvenanceRecord } from '../../supply-chain/provenance.js';
-import { AUDIENCE_ENV, type AuthHeaders, defaultCredential, entraAuth, keyAuth } from '../auth.js';
+import { authForApp, DEFAULT_KEY_ENV, parseAppConnection } from '../app-connection.js';
+import { AUDIENCE_ENV, defaultCredential } from '../auth.js';
 import type { CliCommand } from '../dispatch.js';
 import { UsageError } from '../usage-error.js';
-import { DEFAULT_KEY_ENV, EXIT, networkErrorText } from './build.js';
+import { EXIT, networkErrorText } from './build.js';
 
 const USAGE =
   'usage: jumpbox-builder provenance BUILD_ID --url <function app URL> [--json] [--key-env NAME] [--auth key|entra] [--audience api://<client id>]';
@@ -78,57 +79,7 @@ export function parseProvenanceArgs(argv: readonly string[]): ProvenanceOptions 
       `BUILD_ID must be a build id such as aks-jumpbox.20261201T030000Z.0000abcd (letters, digits, '.', '_', '-'), got "${buildId}"`,
     );
   }
-  const url = values['--url'];
-  if (!url) throw new UsageError(`--url is required; ${USAGE}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(
-      `--url must be the function app URL, e.g. https://my-app.azurewebsites.net, got "${url}"`,
-    );
-  }
-  if (
-    parsed.protocol !== 'https:' &&
-    !(parsed.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(parsed.hostname))
-  ) {
-    throw new UsageError('--url must use https:// (http:// only for 127.0.0.1/localhost)');
-  }
-  if (parsed.search || parsed.username || parsed.password) {
-    throw new UsageError(
-      '--url must not carry a query string or credentials; put the key in the environment',
-    );
-  }
-  const auth = values['--auth'] ?? 'key';
-  if (auth !== 'key' && auth !== 'entra') {
-    throw new UsageError(
-      `--auth must be "key" (function key) or "entra" (Microsoft Entra token), got "${auth}"`,
-    );
-  }
-  if (values['--audience'] !== undefined && auth !== 'entra') {
-    throw new UsageError('--audience goes with --auth entra');
-  }
-  return {
-    buildId,
-    url: parsed.href.replace(/\/+$/, '').replace(/\/api$/, ''),
-    json,
-    keyEnv: values['--key-env'] ?? DEFAULT_KEY_ENV,
-    auth,
-    audience: values['--audience'],
-  };
-}
-
-async function authFor(options: ProvenanceOptions, io: ProvenanceIo): Promise<AuthHeaders | string> {
-  const key = io.env[options.keyEnv];
-  if (options.auth === 'entra') {
-    const audience = options.audience ?? io.env[AUDIENCE_ENV];
-    if (!audience)
-      return `--auth entra needs --audience api://<client id> (or $${AUDIENCE_ENV}); azd prints it as API_AUDIENCE`;
-    return entraAuth(await (io.credential ?? defaultCredential)(), audience, key);
-  }
-  if (!key)
-    return `set ${options.keyEnv} to a function key of the app (it is never printed), or use --auth entra`;
-  return keyAuth(key, options.keyEnv);
+  return { buildId, json, ...parseAppConnection(values, USAGE) };
 }
 
 /** Reads a blob with DefaultAzureCredential (the caller's Entra identity; no SAS, no key). */
@@ -143,7 +94,7 @@ export async function runProvenance(options: ProvenanceOptions, io: ProvenanceIo
     io.stderr(`jumpbox-builder provenance: ${line}\n`);
     return code;
   };
-  const auth = await authFor(options, io);
+  const auth = await authForApp(options, io.env, io.credential);
   if (typeof auth === 'string') return fail(auth);
   let headers: Record<string, string>;
   try {
