@@ -8,7 +8,7 @@
  *   (covers terminated instances, crashed hosts, failed revokes).
  */
 import type { BuildInput, BuildOutput } from '../../orchestration/contracts.js';
-import type { BuildStatus } from '../../records/build-records.js';
+import type { BuildRecordPatch, BuildStatus } from '../../records/build-records.js';
 import { type ActivityDeps, recordsOf } from '../deps.js';
 import { revokeImageContributor } from './image-contributor.js';
 import { otherDefinitionsKeepingGrant } from './shared-grant.js';
@@ -57,6 +57,30 @@ export interface EndedInstance {
 }
 
 /**
+ * The terminal record of a build the janitor closes: from the instance's output when the instance finished
+ * this very build (its record write failed at the time), else Failed/InstanceNotRunning with `orphanMessage`.
+ */
+function terminalPatch(
+  out: BuildOutput | undefined,
+  nowIso: string,
+  orphanMessage: string,
+): BuildRecordPatch {
+  const end = { phase: 'done' as const, finishedAt: nowIso };
+  if (!out)
+    return { ...end, status: 'Failed', error: { code: 'InstanceNotRunning', message: orphanMessage } };
+  return {
+    ...end,
+    status: out.result as BuildStatus,
+    imageId: out.imageId,
+    templateName: out.templateName,
+    sourceImageVersion: out.sourceImageVersion,
+    logUrls: [...out.logs],
+    error: out.error,
+    logArchivalError: out.logArchivalError,
+  };
+}
+
+/**
  * A build whose instance ended but whose record was never written (the records table refused every write
  * while it ran, the entry point's row included): write it now, terminal, from the instance's output, or as
  * Failed with the reason when the instance ended without one. So every build ends with a record.
@@ -78,26 +102,11 @@ async function recordEndedBuilds(
       trigger: last.input.trigger,
       reason: last.input.reason,
       requestedBy: last.input.requestedBy,
-      phase: 'done',
-      finishedAt: nowIso,
-      ...(out
-        ? {
-            status: out.result as BuildStatus,
-            imageId: out.imageId,
-            templateName: out.templateName,
-            sourceImageVersion: out.sourceImageVersion,
-            logUrls: [...out.logs],
-            error: out.error,
-            logArchivalError: out.logArchivalError,
-          }
-        : {
-            status: 'Failed' as const,
-            error: {
-              code: 'InstanceNotRunning',
-              message:
-                'the build stopped without finishing and without a record (its orchestration instance was terminated or lost); recorded by the janitor',
-            },
-          }),
+      ...terminalPatch(
+        out,
+        nowIso,
+        'the build stopped without finishing and without a record (its orchestration instance was terminated or lost); recorded by the janitor',
+      ),
     });
     written.push(ref.buildId);
   }
@@ -119,36 +128,21 @@ async function closeOrphanedRecords(
   const records = recordsOf(deps);
   const closed: string[] = [];
   for (const definition of notRunning) {
+    let out: BuildOutput | undefined;
+    let outRead = false;
     for (const status of ['Running', 'Queued'] as const) {
       for (const r of await records.list({ definition, status, top: 20 })) {
         // The instance finished this very build but could not write its record (storage failing at the
-        // time): close the record from the instance's output, not as a failure.
-        const out = await finishedOutput(definition);
-        if (out?.buildId === r.buildId) {
-          await records.update(r, {
-            status: out.result as BuildStatus,
-            phase: 'done',
-            finishedAt: nowIso,
-            imageId: out.imageId,
-            templateName: out.templateName,
-            sourceImageVersion: out.sourceImageVersion,
-            logUrls: [...out.logs],
-            error: out.error,
-            logArchivalError: out.logArchivalError,
-          });
-          closed.push(r.buildId);
-          continue;
-        }
-        await records.update(r, {
-          status: 'Failed',
-          phase: 'done',
-          finishedAt: nowIso,
-          error: {
-            code: 'InstanceNotRunning',
-            message:
-              'the build stopped without finishing (its orchestration instance was terminated or lost); closed by the janitor',
-          },
-        });
+        // time): close the record from the instance's output, not as a failure. Read once per definition.
+        if (!outRead) [out, outRead] = [await finishedOutput(definition), true];
+        await records.update(
+          r,
+          terminalPatch(
+            out?.buildId === r.buildId ? out : undefined,
+            nowIso,
+            'the build stopped without finishing (its orchestration instance was terminated or lost); closed by the janitor',
+          ),
+        );
         closed.push(r.buildId);
       }
     }
