@@ -9,13 +9,10 @@ import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { contentHash } from '../../image/canonical-json.js';
 import { gateOf } from '../../image/definition.js';
+import type { BuildFailure } from '../../orchestration/build-failure.js';
+import type { VulnerabilityCounts } from '../../orchestration/contracts.js';
 import { type ExtractedArtifact, extractArtifactsFromStream } from '../../supply-chain/artifacts.js';
-import {
-  describeFinding,
-  evaluateGate,
-  type ScanReport,
-  type SeverityCounts,
-} from '../../supply-chain/gate.js';
+import { describeFinding, evaluateGate, type ScanReport } from '../../supply-chain/gate.js';
 import { buildProvenance } from '../../supply-chain/provenance.js';
 import { type ActivityDeps, definitionOf } from '../deps.js';
 import { templateBodyFor } from '../template/deploy-template.js';
@@ -44,22 +41,15 @@ export interface CollectSupplyChainInput {
   readonly at: string;
 }
 
-export interface VulnerabilitySummary extends SeverityCounts {
-  /** Findings that fail the gate, one line each (`CVE-… (CRITICAL) in pkg ver, fixed in …`). */
-  readonly blocking: readonly string[];
-  /** Archived Trivy JSON report. */
-  readonly report: string;
-}
-
 export interface SupplyChainResult {
   /** Archived CycloneDX SBOM (blob URL, no SAS). */
   readonly sbom?: string | undefined;
   /** Archived provenance record (blob URL, no SAS) and the SHA-256 of its bytes. */
   readonly provenance?: string | undefined;
   readonly provenanceSha256?: string | undefined;
-  readonly vulnerabilities?: VulnerabilitySummary | undefined;
+  readonly vulnerabilities?: VulnerabilityCounts | undefined;
   /** Set when the scan step failed the build on the gate. */
-  readonly failure?: { readonly code: string; readonly message: string } | undefined;
+  readonly failure?: BuildFailure | undefined;
   /** What could not be read from the log (missing blocks, hash mismatches). */
   readonly problems: readonly string[];
 }
