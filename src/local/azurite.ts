@@ -1,15 +1,23 @@
 /**
- * Starts Azurite (blob, queue, table) as a child process: in memory, HTTPS with the local certificate,
- * OAuth "basic" so that identity-based clients work as they do against Azure, free ports.
+ * Starts Azurite (blob, queue, table) as a child process: in memory (or on disk under `location`), HTTPS with
+ * the local certificate, OAuth "basic" so that identity-based clients work as they do against Azure, free ports
+ * (or the given ones).
+ *
+ * The child exits gracefully when its parent dies (a SIGKILL of `npm run local`): a preload module watches
+ * process.ppid and sends SIGTERM to Azurite itself, whose handler closes its three servers; closing flushes the
+ * LokiJS metadata (node_modules/azurite/dist/src/azurite.js `shutdown`, .../table/TableServer.js `afterClose`,
+ * lokijs `Loki.prototype.close`: a final save when dirty). Without that, a killed Azurite loses the writes of
+ * the last LokiJS autosave interval (5000 ms, .../table/persistence/LokiTableMetadataStore.js).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LocalCertificate } from './tls.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 export const DEFAULT_ACCOUNT = 'devstoreaccount1';
 
@@ -18,6 +26,14 @@ export interface AzuriteOptions {
   /** Storage accounts to create besides devstoreaccount1 (e.g. Image Builder staging accounts). */
   readonly extraAccounts?: readonly string[];
   readonly startTimeoutMs?: number;
+  /** Azurite's `--location`: data persists there instead of in memory. */
+  readonly location?: string;
+  /** Fixed ports (e.g. saved by `local --state`); default: free ports. */
+  readonly ports?: { readonly blob: number; readonly queue: number; readonly table: number };
+  /** Written (atomically) with `{"pid": n}` right after the spawn, so a later run can find an orphan. */
+  readonly pidFile?: string;
+  /** SIGTERM grace before SIGKILL on stop (default 3000 ms; on-disk data wants more time to flush). */
+  readonly stopGraceMs?: number;
 }
 
 export interface AzuriteInstance {
@@ -50,15 +66,40 @@ function azuriteMain(): string {
 /** Default staging account pool used by the ARM emulator for Image Builder staging storage. */
 export const STAGING_ACCOUNT_POOL = Array.from({ length: 8 }, (_, i) => `aibstaging${i}`);
 
+/**
+ * Preloaded into the Azurite child (`node --import <this> azurite.js`): when the parent dies the child is
+ * re-parented (process.ppid changes); Azurite then stops as on Ctrl+C, flushing its data. Writes to the dead
+ * parent's pipes fail with EPIPE; those errors are dropped so that they cannot abort the shutdown.
+ */
+export const PARENT_DEATH_GUARD = [
+  'const parent = process.ppid;',
+  "for (const s of [process.stdout, process.stderr]) s.on('error', () => {});",
+  'const watch = setInterval(() => {',
+  '  if (process.ppid === parent) return;',
+  '  clearInterval(watch);',
+  "  process.kill(process.pid, 'SIGTERM');",
+  '}, 250);',
+  'watch.unref();',
+].join('\n');
+
+export function parentDeathGuardUrl(): string {
+  return `data:text/javascript,${encodeURIComponent(PARENT_DEATH_GUARD)}`;
+}
+
 export async function startAzurite(options: AzuriteOptions): Promise<AzuriteInstance> {
-  const [blob, queue, table] = [await freePort(), await freePort(), await freePort()];
+  const [blob, queue, table] = options.ports
+    ? [options.ports.blob, options.ports.queue, options.ports.table]
+    : [await freePort(), await freePort(), await freePort()];
   const accounts = [DEFAULT_ACCOUNT, ...(options.extraAccounts ?? STAGING_ACCOUNT_POOL)];
   // Azurite needs a key per account; these are random and only ever held in memory.
   const accountsEnv = accounts.map((a) => `${a}:${randomBytes(64).toString('base64')}`).join(';');
-  const workspace = mkdtempSync(join(tmpdir(), 'jumpbox-azurite-'));
+  if (options.location) mkdirSync(options.location, { recursive: true, mode: 0o700 });
+  const workspace = options.location ?? mkdtempSync(join(tmpdir(), 'jumpbox-azurite-'));
   const args = [
+    '--import',
+    parentDeathGuardUrl(),
     azuriteMain(),
-    '--inMemoryPersistence',
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--silent',
@@ -80,6 +121,9 @@ export async function startAzurite(options: AzuriteOptions): Promise<AzuriteInst
     cwd: workspace,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (options.pidFile && child.pid !== undefined) {
+    writeFileAtomic(options.pidFile, `${JSON.stringify({ pid: child.pid })}\n`);
+  }
   let output = '';
   child.stdout?.on('data', (d: Buffer) => {
     output += d.toString();
@@ -119,7 +163,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<AzuriteInst
     endpoints,
     blobAccountUrl: (account = DEFAULT_ACCOUNT) => `${endpoints.blob}/${account}`,
     tableAccountUrl: (account = DEFAULT_ACCOUNT) => `${endpoints.table}/${account}`,
-    stop: () => stopProcess(child),
+    stop: () => stopProcess(child, options.stopGraceMs),
   };
 }
 

@@ -2,7 +2,12 @@
  * Starts the local stand-ins for Azure together: one certificate, Azurite (blob, queue, table) and the
  * ARM emulator on a shared virtual clock, plus the app settings that point the app at them.
  */
-import { type ArmEmulator, type PropagationSpec, startArmEmulator } from './arm-emulator/index.js';
+import {
+  type ArmEmulator,
+  type ArmEmulatorOptions,
+  type PropagationSpec,
+  startArmEmulator,
+} from './arm-emulator/index.js';
 import { type AzuriteInstance, DEFAULT_ACCOUNT, startAzurite } from './azurite.js';
 import { VirtualClock } from './clock.js';
 import { appSettingsFor, DEFAULT_SCENARIO, loadScenario, type Scenario } from './scenarios/index.js';
@@ -24,6 +29,23 @@ export interface LocalAzureOptions {
   readonly rbacPropagationSeconds?: PropagationSpec;
   /** A clock to share (e.g. the local Durable host's); timeScale is then ignored. */
   readonly clock?: VirtualClock;
+  /** The certificate to use (default: a new one in a temp dir). */
+  readonly certificate?: LocalCertificate;
+  /** Kept across restarts (`npm run local -- --state DIR`): fixed ports and on-disk state. */
+  readonly persistent?: {
+    readonly ports: {
+      readonly arm: number;
+      readonly blob: number;
+      readonly queue: number;
+      readonly table: number;
+    };
+    /** Azurite's --location. */
+    readonly azuriteLocation: string;
+    /** Where the Azurite child's pid is kept (to stop an orphan on the next start). */
+    readonly azuritePidFile: string;
+    /** The ARM emulator's state file: restored when it exists (the scenario is then not seeded again). */
+    readonly armStateFile: string;
+  };
 }
 
 export interface LocalAzure {
@@ -42,12 +64,25 @@ export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalA
     );
   }
   const scenario = o.scenario ?? (o.scenarioFile ? loadScenario(o.scenarioFile) : DEFAULT_SCENARIO);
-  const certificate = await createLocalCertificate();
-  const azurite = await startAzurite({ certificate });
+  const certificate = o.certificate ?? (await createLocalCertificate());
+  const p = o.persistent;
+  const azurite = await startAzurite({
+    certificate,
+    ...(p
+      ? {
+          location: p.azuriteLocation,
+          ports: p.ports,
+          pidFile: p.azuritePidFile,
+          // On-disk metadata is flushed on SIGTERM; give it time before a SIGKILL.
+          stopGraceMs: 20_000,
+        }
+      : {}),
+  });
   const clock = o.clock ?? new VirtualClock(undefined, o.timeScale);
   let emulator: ArmEmulator;
   try {
-    emulator = await startArmEmulator({
+    // `stateFile` is the emulator's own persistence (src/local/arm-emulator/index.ts).
+    const emulatorOptions: ArmEmulatorOptions & { readonly stateFile?: string } = {
       certificate,
       clock,
       scenario,
@@ -57,7 +92,9 @@ export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalA
       },
       ...(o.recordFile ? { recordFile: o.recordFile } : {}),
       ...(o.rbacPropagationSeconds !== undefined ? { rbacPropagationSeconds: o.rbacPropagationSeconds } : {}),
-    });
+      ...(p ? { port: p.ports.arm, stateFile: p.armStateFile } : {}),
+    };
+    emulator = await startArmEmulator(emulatorOptions);
   } catch (e) {
     await azurite.stop();
     throw e;

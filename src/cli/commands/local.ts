@@ -1,11 +1,13 @@
 /**
- * `npm run local` = `jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE] [--app DIR]`:
+ * `npm run local` = `jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE] [--app DIR] [--state DIR]`:
  * the whole app on the local Durable host against emulated Azure (Azurite + the ARM emulator with its
  * default scenario, on one virtual clock at a demo speed) - like `func start`, with no Azure needed.
  * `--app DIR` runs an unpacked deployment package (`npm run package`) instead of this source tree: the host
  * loads DIR/package.json's "main" with DIR's own node_modules, exactly the files Azure would run.
  * Prints ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdout, then runs until
  * SIGINT/SIGTERM and stops everything. The function key is a random local key for this run only.
+ * `--state DIR` keeps everything in DIR (src/local/local-state.ts): the process may be killed at any moment
+ * and restarted on the same DIR, with the same URLs and key, and the work in flight carries on.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
@@ -13,8 +15,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setCredentialOverride } from '../../azure/clients.js';
 import { startLocalDurableHost } from '../../local/durable-host/index.js';
 import { startLocalAzure } from '../../local/local-azure.js';
-import { CLI_DEFAULT_SCENARIO, loadScenario } from '../../local/scenarios/index.js';
+import {
+  LOCAL_TASK_HUB,
+  LocalPortError,
+  LocalStateError,
+  type PreparedLocalState,
+  prepareLocalState,
+} from '../../local/local-state.js';
+import { CLI_DEFAULT_SCENARIO, loadScenario, type Scenario } from '../../local/scenarios/index.js';
 import { LocalTestCredential } from '../../local/test-credential.js';
+import { loadOrCreateLocalCertificate } from '../../local/tls.js';
+import { writeFileAtomic } from '../../local/write-atomic.js';
 import type { CliCommand } from '../dispatch.js';
 
 /** Simulated seconds per real second: a default 40-minute build takes about 40 s. */
@@ -22,30 +33,40 @@ export const DEFAULT_LOCAL_TIME_SCALE = 60;
 
 export class LocalUsageError extends Error {}
 
-export const LOCAL_USAGE = `usage: jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE] [--app DIR]
+export const LOCAL_USAGE = `usage: jumpbox-builder local [--time-scale N] [--port P] [--scenario FILE] [--record FILE] [--app DIR] [--state DIR]
 
 Runs the whole app on the local Durable host against emulated Azure (Azurite + the ARM emulator), prints
 ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdout and runs until Ctrl+C.
-  --time-scale N     simulated seconds per real second (default ${DEFAULT_LOCAL_TIME_SCALE})
+  --time-scale N     simulated seconds per real second (default ${DEFAULT_LOCAL_TIME_SCALE}; with --state: the saved one)
   --port P           HTTP port of the app (default 0: any free port)
   --scenario FILE    JSON scenario the ARM emulator starts with (default: the built-in valid environment)
   --record FILE      record every ARM request and response to FILE
   --app DIR          run an unpacked deployment package (npm run package) instead of this source tree
+  --state DIR        keep everything in DIR (created if missing, 0700: it holds the function key); killed at
+                     any moment and restarted with the same DIR, the app carries on with the same URLs, key,
+                     ports and data, and virtual time has flowed meanwhile. On a restart --scenario and --port
+                     are fixed by DIR (only the first start applies them); a new --time-scale applies from now.
 
-Exit codes: 0 stopped by a signal; 1 the stand-ins failed to start or stop; 2 usage error.
+Exit codes: 0 stopped by a signal; 1 the stand-ins failed to start or stop, or a port saved in DIR is taken;
+2 usage error (including a --state DIR that is a file, foreign, or used by a running local).
 `;
 
 export interface LocalArgs {
   readonly timeScale: number;
+  /** --time-scale was on the command line (a restart on --state otherwise keeps the saved scale). */
+  readonly timeScaleGiven: boolean;
   readonly port: number;
   readonly scenario?: string | undefined;
   readonly record?: string | undefined;
   readonly app?: string | undefined;
+  readonly state?: string | undefined;
 }
 
 export function parseLocalArgs(argv: readonly string[]): LocalArgs {
   let timeScale = DEFAULT_LOCAL_TIME_SCALE;
+  let timeScaleGiven = false;
   let port = 0;
+  let state: string | undefined;
   let scenario: string | undefined;
   let record: string | undefined;
   let app: string | undefined;
@@ -59,6 +80,7 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
     if (arg === '--time-scale') {
       const raw = value();
       timeScale = Number(raw);
+      timeScaleGiven = true;
       if (!Number.isFinite(timeScale) || timeScale <= 0) {
         throw new LocalUsageError(
           `--time-scale must be a positive number of simulated seconds per real second, got "${raw}"`,
@@ -73,13 +95,16 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
     } else if (arg === '--scenario') scenario = value();
     else if (arg === '--record') record = value();
     else if (arg === '--app') app = value();
-    else {
+    else if (arg === '--state') {
+      state = value();
+      if (state.trim() === '') throw new LocalUsageError('--state needs a directory path, got ""');
+    } else {
       throw new LocalUsageError(
-        `unknown option ${arg}; options: --time-scale N (default ${DEFAULT_LOCAL_TIME_SCALE}), --port P, --scenario FILE, --record FILE, --app DIR`,
+        `unknown option ${arg}; options: --time-scale N (default ${DEFAULT_LOCAL_TIME_SCALE}), --port P, --scenario FILE, --record FILE, --app DIR, --state DIR`,
       );
     }
   }
-  return { timeScale, port, scenario, record, app };
+  return { timeScale, timeScaleGiven, port, scenario, record, app, state };
 }
 
 /** The entry module of an unpacked package: DIR/package.json "main", which must exist. */
@@ -139,12 +164,61 @@ export const command: CliCommand = {
       process.stderr.write(`jumpbox-builder local: ${e.message}\n`);
       return 2;
     }
-    const azure = await startLocalAzure({
-      timeScale: args.timeScale,
-      // Realistic role assignment propagation (30 s to 10 min) unless the scenario file says otherwise.
-      scenario: args.scenario ? loadScenario(args.scenario, CLI_DEFAULT_SCENARIO) : CLI_DEFAULT_SCENARIO,
-      ...(args.record ? { recordFile: args.record } : {}),
-    });
+    // Realistic role assignment propagation (30 s to 10 min) unless the scenario file says otherwise.
+    const scenarioFromArgs = (): Scenario =>
+      args.scenario ? loadScenario(args.scenario, CLI_DEFAULT_SCENARIO) : CLI_DEFAULT_SCENARIO;
+    let state: PreparedLocalState | undefined;
+    let scenario: Scenario;
+    try {
+      if (args.state) {
+        state = await prepareLocalState(
+          {
+            dir: args.state,
+            timeScale: args.timeScale,
+            timeScaleGiven: args.timeScaleGiven,
+            port: args.port,
+            scenarioFile: args.scenario,
+            log: (line) => process.stderr.write(`${line}\n`),
+          },
+          (path) => writeFileAtomic(path, `${JSON.stringify(scenarioFromArgs(), null, 2)}\n`),
+        );
+        // The copy made on the first start: a restart runs in the environment it started in.
+        scenario = loadScenario(state.paths.scenario, CLI_DEFAULT_SCENARIO);
+      } else scenario = scenarioFromArgs();
+    } catch (e) {
+      if (e instanceof LocalStateError) {
+        process.stderr.write(`jumpbox-builder local: ${e.message}\n`);
+        return 2;
+      }
+      if (e instanceof LocalPortError) {
+        process.stderr.write(`jumpbox-builder local: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    const saved = state?.config;
+    let azure: Awaited<ReturnType<typeof startLocalAzure>>;
+    try {
+      azure = await startLocalAzure({
+        ...(state && saved
+          ? {
+              clock: state.clock,
+              certificate: await loadOrCreateLocalCertificate(state.paths.tls),
+              persistent: {
+                ports: saved.ports,
+                azuriteLocation: state.paths.azurite,
+                azuritePidFile: state.paths.azuritePid,
+                armStateFile: state.paths.armState,
+              },
+            }
+          : { timeScale: args.timeScale }),
+        scenario,
+        ...(args.record ? { recordFile: args.record } : {}),
+      });
+    } catch (e) {
+      state?.release();
+      throw e;
+    }
     // The app's own clients reach the stand-ins with a dummy token; production never sets this.
     setCredentialOverride(new LocalTestCredential());
     let host: Awaited<ReturnType<typeof startLocalDurableHost>>;
@@ -153,11 +227,13 @@ export const command: CliCommand = {
       host = await startLocalDurableHost({
         entryModules: [entry],
         clock: azure.clock,
-        port: args.port,
-        env: { ...azure.appSettings, DURABLE_TASK_HUB_NAME: 'jumpboxlocal' },
+        port: saved?.ports.app ?? args.port,
+        env: { ...azure.appSettings, DURABLE_TASK_HUB_NAME: saved?.taskHub ?? LOCAL_TASK_HUB },
+        ...(state && saved ? { stateDir: state.paths.durable, functionKey: saved.functionKey } : {}),
       });
     } catch (e) {
       await azure.stop();
+      state?.release();
       throw e;
     }
     process.stdout.write(
@@ -169,7 +245,7 @@ export const command: CliCommand = {
       })}\n`,
     );
     process.stderr.write(
-      `local: app${args.app ? ` from ${resolve(args.app)}` : ''} on ${host.baseUrl} (${host.functions.size} functions), virtual clock x${args.timeScale}; Ctrl+C stops\n`,
+      `local: app${args.app ? ` from ${resolve(args.app)}` : ''} on ${host.baseUrl} (${host.functions.size} functions), virtual clock x${azure.clock.scale ?? 'manual'}${state ? `, state in ${state.paths.dir} (${state.firstStart ? 'new' : 'restarted'})` : ''}; Ctrl+C stops\n`,
     );
     process.stderr.write(`local: functions: ${[...host.functions.keys()].sort().join(', ')}\n`);
     return new Promise<number>((resolve) => {
@@ -181,6 +257,7 @@ export const command: CliCommand = {
         host
           .stop()
           .then(() => azure.stop())
+          .then(() => state?.release())
           .then(
             () => resolve(0),
             (e: unknown) => {
