@@ -373,6 +373,7 @@ export async function prepareLocalState(
       };
       writeFileAtomic(paths.config, serializeLocalStateFile(config));
     }
+    mkdirSync(paths.durable, { recursive: true, mode: 0o700 });
     await stopOrphanAzurite(paths, r.log);
     await assertPortsFree(config.ports, paths.config);
     let current = config;
