@@ -43,6 +43,7 @@ export async function createLocalCertificate(dir?: string): Promise<LocalCertifi
       },
     ],
   });
+  if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const folder = dir ?? mkdtempSync(join(tmpdir(), 'jumpbox-tls-'));
   const certPath = join(folder, CERT_FILE);
   const keyPath = join(folder, KEY_FILE);
