@@ -1,0 +1,245 @@
+/**
+ * `npm run local -- --state DIR`, killed and restarted (issue #16): the real CLI process (node with the tsx
+ * loader, so that SIGKILL reaches the process that holds the app, the ARM emulator and Azurite's parent) is
+ * killed with SIGKILL
+ *  - once the build's Image Contributor role assignment exists (read through the emulator's control API),
+ *  - once the Image Builder run has started,
+ * and started again on the same DIR each time. Everything dies together here (unlike
+ * crash-every-step.test.ts, where Azure outlives the app), so this checks the state kept in DIR: the same
+ * URLs and key answer, the build finishes Succeeded with each effect applied once (one template, one image,
+ * one build record), no Image Contributor left, the log archived and readable from the restarted Azurite,
+ * and no Azurite left running after a kill.
+ * A stall detector fails the test with the last state when a life makes no progress for STALL_POLLS polls.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAzureClients } from '../../src/azure/clients.js';
+import { processIsAlive, statePaths } from '../../src/local/local-state.js';
+import { IMAGE_CONTRIBUTOR_ROLE_GUID } from '../../src/local/scenarios/default.js';
+import { LocalTestCredential } from '../../src/local/test-credential.js';
+import { buildInstanceId } from '../../src/orchestration/contracts.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const DEF = 'aks-jumpbox';
+const SCALE = '120';
+/** Polls (200 ms apart) without any change in the emulator or the instance before the test fails as stalled. */
+const STALL_POLLS = Number(process.env.LOCAL_STATE_STALL_POLLS ?? 300);
+const root = mkdtempSync(join(tmpdir(), 'local-state-e2e-'));
+const DIR = join(root, 'state');
+const paths = statePaths(DIR);
+const children = new Set<ChildProcess>();
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (existsSync(paths.azuritePid)) {
+    const { pid } = JSON.parse(readFileSync(paths.azuritePid, 'utf8')) as { pid: number };
+    if (processIsAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Info {
+  readonly baseUrl: string;
+  readonly functionKey: string;
+  readonly armEndpoint: string;
+  readonly controlEndpoint: string;
+}
+
+interface Life {
+  readonly child: ChildProcess;
+  readonly info: Info;
+  readonly exited: Promise<number | null>;
+  stderr(): string;
+}
+
+async function startLocal(args: readonly string[]): Promise<Life> {
+  // node itself with the tsx loader (not the tsx wrapper, whose child would survive a SIGKILL of the wrapper).
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'local', '--state', DIR, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const lines = createInterface({ input: child.stdout! });
+  const info = await new Promise<Info>((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as Info));
+    void exited.then((code) => reject(new Error(`local exited (${code}) before printing: ${stderr}`)));
+  });
+  return { child, info, exited, stderr: () => stderr };
+}
+
+/** GET on the emulator's control API (HTTPS with the certificate kept in DIR/tls). */
+function control<T>(info: Info, path: string): Promise<T> {
+  const ca = readFileSync(join(paths.tls, 'local-ca.pem'), 'utf8');
+  return new Promise<T>((resolve, reject) => {
+    const req = request(`${info.controlEndpoint}${path}`, { ca }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${path}: ${res.statusCode} ${body}`));
+        else resolve(JSON.parse(body) as T);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface EmulatorState {
+  imageTemplates: { name: string; lastRunStatus?: { runState: string } }[];
+  roleAssignments: { scope: string; roleDefinitionId: string; principalId: string }[];
+  images: unknown[];
+  galleryImageVersions: unknown[];
+  requestCount: number;
+}
+
+const isImageContributor = (a: { roleDefinitionId: string }) =>
+  a.roleDefinitionId.toLowerCase().endsWith(IMAGE_CONTRIBUTOR_ROLE_GUID);
+
+/** The kill points, in order: when each holds, the process is killed with SIGKILL. */
+const KILL_POINTS: readonly { readonly name: string; readonly reached: (s: EmulatorState) => boolean }[] = [
+  { name: 'the grant exists', reached: (s) => s.roleAssignments.some(isImageContributor) },
+  {
+    name: 'the run has started',
+    reached: (s) => s.imageTemplates.some((t) => t.lastRunStatus?.runState === 'Running'),
+  },
+];
+
+async function appGet(info: Info, path: string): Promise<Response> {
+  return fetch(`${info.baseUrl}${path}`, { headers: { 'x-functions-key': info.functionKey } });
+}
+
+async function waitGone(pid: number, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (processIsAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`${what}: pid ${pid} still runs`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('local --state DIR: SIGKILL at the grant and at the run, restart on the same DIR', () => {
+  it('same URLs and key; the build finishes once; no grant left; the log archived', async () => {
+    const lives: Info[] = [];
+    const killedAt: string[] = [];
+    let buildId: string | undefined;
+    let status: { runtimeStatus?: string; customStatus?: unknown } | undefined;
+    let last: EmulatorState | undefined;
+    let life: Life | undefined;
+    for (let lifeNo = 0; lifeNo <= KILL_POINTS.length; lifeNo++) {
+      // The first start sets the scale; the second restates it (no change); the third keeps the saved one.
+      life = await startLocal(lifeNo < 2 ? ['--time-scale', SCALE] : []);
+      lives.push(life.info);
+      // The key and URL saved in DIR work in every life.
+      expect((await appGet(life.info, '/api/definitions')).status).toBe(200);
+      if (!buildId) {
+        const res = await fetch(`${life.info.baseUrl}/api/builds`, {
+          method: 'POST',
+          headers: { 'x-functions-key': life.info.functionKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ definition: DEF, reason: 'local --state test', force: true }),
+        });
+        expect(res.status).toBe(202);
+        buildId = ((await res.json()) as { buildId: string }).buildId;
+      }
+      const killPoint = KILL_POINTS[lifeNo];
+      let idle = 0;
+      let fingerprint = '';
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 200));
+        last = await control<EmulatorState>(life.info, '/state');
+        const r = await fetch(
+          `${life.info.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${life.info.functionKey}`,
+        );
+        status = r.ok ? ((await r.json()) as typeof status) : status;
+        if (killPoint?.reached(last)) {
+          const azurite = JSON.parse(readFileSync(paths.azuritePid, 'utf8')) as { pid: number };
+          life.child.kill('SIGKILL');
+          await life.exited;
+          killedAt.push(killPoint.name);
+          // Azurite's parent-death guard stops it (saving its data); nothing is left holding DIR's ports.
+          await waitGone(azurite.pid, `Azurite after the kill when ${killPoint.name}`);
+          break;
+        }
+        if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
+        const now = JSON.stringify([last, status]);
+        idle = now === fingerprint ? idle + 1 : 0;
+        fingerprint = now;
+        if (idle >= STALL_POLLS) {
+          throw new Error(
+            `life ${lifeNo} stalled${killPoint ? ` before "${killPoint.name}"` : ''}: instance ${JSON.stringify(status)}; emulator ${JSON.stringify(last)}; stderr:\n${life.stderr().slice(-2000)}`,
+          );
+        }
+      }
+      if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
+    }
+    expect(
+      { killedAt, runtimeStatus: status?.runtimeStatus },
+      `instance ${JSON.stringify(status)}; stderr:\n${life?.stderr().slice(-2000)}`,
+    ).toEqual({ killedAt: KILL_POINTS.map((k) => k.name), runtimeStatus: 'Completed' });
+    const first = lives[0]!;
+    for (const l of lives) expect(l).toEqual(first);
+    const info = life!.info;
+
+    // Let the janitor run once, then wait (bounded) until no Image Contributor assignment is left.
+    await fetch(`${info.baseUrl}/admin/functions/buildImageContributorJanitor?code=${info.functionKey}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const deadline = Date.now() + 30_000;
+    let state = await control<EmulatorState>(info, '/state');
+    while (state.roleAssignments.some(isImageContributor) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      state = await control<EmulatorState>(info, '/state');
+    }
+
+    // Each effect once.
+    expect(state.imageTemplates).toHaveLength(1);
+    expect(state.images.length + state.galleryImageVersions.length).toBe(1);
+    const keys = state.roleAssignments.map((a) =>
+      `${a.scope} ${a.roleDefinitionId} ${a.principalId}`.toLowerCase(),
+    );
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(state.roleAssignments.filter(isImageContributor)).toEqual([]);
+    const list = (await (await appGet(info, `/api/builds?definition=${DEF}&top=100`)).json()) as {
+      builds: { buildId: string; status: string; logUrls: string[] }[];
+    };
+    expect(list.builds.map((b) => b.buildId)).toEqual([buildId]);
+    expect(list.builds[0]).toMatchObject({ status: 'Succeeded' });
+
+    // The archived log is in the restarted Azurite.
+    const logUrl = list.builds[0]!.logUrls.find((u) => u.endsWith(`/${DEF}/${buildId}/customization.log`));
+    expect(logUrl).toBeDefined();
+    const clients = createAzureClients({
+      subscriptionId: '00000000-0000-4000-8000-000000000001',
+      caCert: { pem: readFileSync(join(paths.tls, 'local-ca.pem'), 'utf8') },
+      credential: new LocalTestCredential(),
+      maxRetries: 1,
+    });
+    const url = new URL(logUrl!);
+    const [account, container, ...blob] = url.pathname.slice(1).split('/');
+    const log = await clients
+      .blobService(`${url.origin}/${account}`)
+      .getContainerClient(container!)
+      .getBlobClient(blob.join('/'))
+      .downloadToBuffer();
+    expect(log.length).toBeGreaterThan(0);
+
+    // A graceful stop still exits 0 and stops Azurite.
+    const azurite = JSON.parse(readFileSync(paths.azuritePid, 'utf8')) as { pid: number };
+    life!.child.kill('SIGTERM');
+    expect(await life!.exited).toBe(0);
+    await waitGone(azurite.pid, 'Azurite after SIGTERM');
+    expect(existsSync(paths.lock)).toBe(false);
+  }, 600_000);
+});
