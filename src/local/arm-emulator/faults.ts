@@ -26,6 +26,12 @@ export interface ActiveFault extends FaultSpec {
   hits: number;
 }
 
+/** Active faults as plain data (persistence.ts); `remaining: null` is a permanent fault. */
+export interface FaultSnapshot {
+  readonly nextId: number;
+  readonly faults: readonly (Omit<ActiveFault, 'remaining'> & { remaining: number | null })[];
+}
+
 export class FaultInjector {
   private faults: ActiveFault[] = [];
   private nextId = 1;
@@ -75,5 +81,23 @@ export class FaultInjector {
 
   clear(): void {
     this.faults = [];
+  }
+
+  snapshot(): FaultSnapshot {
+    return {
+      nextId: this.nextId,
+      faults: this.faults.map((f) => ({
+        ...f,
+        remaining: Number.isFinite(f.remaining) ? f.remaining : null,
+      })),
+    };
+  }
+
+  restore(saved: FaultSnapshot): void {
+    this.nextId = saved.nextId;
+    this.faults = saved.faults.map((f) => ({
+      ...f,
+      remaining: f.remaining === null ? Number.POSITIVE_INFINITY : f.remaining,
+    }));
   }
 }

@@ -23,6 +23,11 @@ export interface PipelineDeps {
   readonly recorder: ExchangeRecorder;
   /** Brings the build state machines up to the current virtual time. */
   readonly tick: () => void;
+  /**
+   * Saves the state (persistence.ts) before an answer leaves, so that no client sees a state that a crash
+   * could take back. Undefined when the emulator keeps its state in memory only.
+   */
+  readonly persist?: () => void;
   readonly control: (
     method: string,
     path: string,
@@ -81,6 +86,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       } catch (e) {
         out = errorResponse(e);
       }
+      deps.persist?.();
       send(res, out, {});
       return;
     }
@@ -94,6 +100,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       'x-ms-routing-request-id': `LOCAL:${requestId}`,
     };
     const finish = (out: ArmResponse) => {
+      deps.persist?.();
       const headers = send(res, out, base);
       deps.recorder.record({
         request: {
@@ -108,6 +115,7 @@ export function createRequestHandler(deps: PipelineDeps) {
 
     const fault = deps.faults.take(method, path);
     if (fault?.kind === 'reset') {
+      deps.persist?.();
       req.socket.destroy();
       return;
     }
