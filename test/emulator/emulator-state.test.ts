@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PropagationSpec } from '../../src/local/arm-emulator/index.js';
+import { FaultInjector } from '../../src/local/arm-emulator/faults.js';
 import { RbacPropagation } from '../../src/local/arm-emulator/rbac-propagation.js';
 import { VirtualClock } from '../../src/local/clock.js';
 import { armRequest, type EmulatorHarness, startTestEmulator } from '../support/emulator.js';
@@ -226,6 +227,18 @@ describe('ARM emulator state file: a restart keeps what clients were told', () =
       outcome: 'customizer-failure',
       logBytes: 1024,
     });
+  });
+
+  it('accepts a crash fault only where the state outlives the process, and only a counted one', async () => {
+    const h = await start(join(dir, 'crash.json'));
+    // This emulator runs inside the test process: it was started without crashFaults.
+    expect(() => h.emulator.control.injectFault({ path: '/run$', kind: 'crash', times: 1 })).toThrow(
+      /only an emulator with a state file accepts it \(npm run local -- --state DIR\)/,
+    );
+    const injector = new FaultInjector(true);
+    expect(() => injector.add({ path: '/run$', kind: 'crash' })).toThrow(/a crash fault needs times/);
+    expect(injector.add({ path: '/run$', kind: 'crash', times: 1 })).toMatchObject({ remaining: 1 });
+    await expect(startTestEmulator({ crashFaults: true })).rejects.toThrow(/crashFaults needs a stateFile/);
   });
 
   it('writes atomically and owner-only: no temporary file is left, the file is mode 0600', async () => {

@@ -27,7 +27,10 @@ export interface EmulatorHarness {
 
 export async function startTestEmulator(
   options: Partial<
-    Pick<ArmEmulatorOptions, 'scenario' | 'recordFile' | 'rbacPropagationSeconds' | 'stateFile' | 'port'>
+    Pick<
+      ArmEmulatorOptions,
+      'scenario' | 'recordFile' | 'rbacPropagationSeconds' | 'stateFile' | 'port' | 'crashFaults'
+    >
   > & {
     maxRetries?: number;
     /** A clock to use (e.g. the one an earlier emulator on the same state file ran on). */
@@ -51,6 +54,7 @@ export async function startTestEmulator(
     },
     ...(options.scenario ? { scenario: options.scenario } : {}),
     ...(options.stateFile ? { stateFile: options.stateFile } : {}),
+    ...(options.crashFaults ? { crashFaults: true } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     // Role assignments take effect at once unless a test asks for propagation (docs/emulator.md).
     rbacPropagationSeconds: options.rbacPropagationSeconds ?? options.scenario?.rbacPropagationSeconds ?? 0,

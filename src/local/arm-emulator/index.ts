@@ -70,6 +70,11 @@ export interface ArmEmulatorOptions {
    * and after every clock-driven change.
    */
   readonly stateFile?: string;
+  /**
+   * Accept `crash` faults, which kill this process with SIGKILL right after answering a call (crash tests
+   * of `npm run local -- --state DIR`). Needs `stateFile`.
+   */
+  readonly crashFaults?: boolean;
 }
 
 export interface ImageTemplateView {
@@ -202,7 +207,10 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     logs,
   );
   const service = new ImageBuilderService(ctx);
-  const faults = new FaultInjector();
+  if (o.crashFaults && !o.stateFile) {
+    throw new Error('crashFaults needs a stateFile: a crash would otherwise lose the emulated Azure');
+  }
+  const faults = new FaultInjector(o.crashFaults === true);
   const throttle = new SubscriptionThrottle(DEFAULT_THROTTLE);
   const recorder = new ExchangeRecorder(o.recordFile);
 
@@ -369,6 +377,14 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     recorder,
     tick,
     ...(persist ? { persist } : {}),
+    ...(o.crashFaults
+      ? {
+          crash: () => {
+            persist?.();
+            process.kill(process.pid, 'SIGKILL');
+          },
+        }
+      : {}),
     control: createControlHandler(control, state, clockView),
   });
   const server: Server = createServer({ cert: o.certificate.cert, key: o.certificate.key }, (req, res) => {

@@ -28,6 +28,8 @@ export interface PipelineDeps {
    * could take back. Undefined when the emulator keeps its state in memory only.
    */
   readonly persist?: () => void;
+  /** What a `crash` fault does once the call is answered (kills the process). */
+  readonly crash?: () => void;
   readonly control: (
     method: string,
     path: string,
@@ -120,7 +122,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       return;
     }
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 1000);
-    if (fault && fault.kind !== 'delay') {
+    if (fault && fault.kind !== 'delay' && fault.kind !== 'crash') {
       finish(injectedFault(fault.kind, fault.retryAfterSeconds ?? 1));
       return;
     }
@@ -190,6 +192,7 @@ export function createRequestHandler(deps: PipelineDeps) {
     finish(
       method === 'HEAD' ? { status: out.status, ...(out.headers ? { headers: out.headers } : {}) } : out,
     );
+    if (fault?.kind === 'crash') deps.crash?.();
   };
 }
 
