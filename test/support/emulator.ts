@@ -26,12 +26,19 @@ export interface EmulatorHarness {
 }
 
 export async function startTestEmulator(
-  options: Partial<Pick<ArmEmulatorOptions, 'scenario' | 'recordFile' | 'rbacPropagationSeconds'>> & {
+  options: Partial<
+    Pick<
+      ArmEmulatorOptions,
+      'scenario' | 'recordFile' | 'rbacPropagationSeconds' | 'stateFile' | 'port' | 'crashFaults'
+    >
+  > & {
     maxRetries?: number;
+    /** A clock to use (e.g. the one an earlier emulator on the same state file ran on). */
+    clock?: VirtualClock;
   } = {},
 ): Promise<EmulatorHarness> {
   const a = sharedAzurite();
-  const clock = new VirtualClock();
+  const clock = options.clock ?? new VirtualClock();
   const recordFile = options.recordFile ?? process.env.ARM_EMULATOR_RECORD_DIR;
   const emulator = await startArmEmulator({
     certificate: {
@@ -46,6 +53,9 @@ export async function startTestEmulator(
       stagingAccounts: a.accounts.filter((x) => STAGING_ACCOUNT_POOL.includes(x)),
     },
     ...(options.scenario ? { scenario: options.scenario } : {}),
+    ...(options.stateFile ? { stateFile: options.stateFile } : {}),
+    ...(options.crashFaults ? { crashFaults: true } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
     // Role assignments take effect at once unless a test asks for propagation (docs/emulator.md).
     rbacPropagationSeconds: options.rbacPropagationSeconds ?? options.scenario?.rbacPropagationSeconds ?? 0,
     ...(recordFile

@@ -81,6 +81,17 @@ export interface ArmResponse {
   readonly body?: unknown;
 }
 
+/** The context's own settings and directory state as plain data (persistence.ts). */
+export interface ContextSnapshot {
+  readonly build: BuildBehaviour;
+  readonly timing: TimingSettings;
+  readonly marketplace: readonly [string, string[]][];
+  readonly knownPrincipals: readonly [string, { createdAtMs: number }][];
+  readonly stagingCursor: number;
+  readonly registeredProviders: readonly string[];
+  readonly callerAuthorization: boolean;
+}
+
 export class EmulatorContext {
   readonly store = new ResourceStore();
   readonly operations: OperationRegistry;
@@ -142,5 +153,31 @@ export class EmulatorContext {
 
   marketplaceKey(publisher: string, offer: string, sku: string): string {
     return `${publisher}|${offer}|${sku}`.toLowerCase();
+  }
+
+  snapshot(): ContextSnapshot {
+    return structuredClone({
+      build: this.build,
+      timing: this.timing,
+      marketplace: [...this.marketplace.entries()],
+      knownPrincipals: [...this.knownPrincipals.entries()],
+      stagingCursor: this.stagingCursor,
+      registeredProviders: [...this.registeredProviders],
+      callerAuthorization: this.callerAuthorization,
+    });
+  }
+
+  restore(saved: ContextSnapshot): void {
+    const s = structuredClone(saved);
+    this.build = s.build;
+    this.timing = s.timing;
+    this.marketplace.clear();
+    for (const [k, v] of s.marketplace) this.marketplace.set(k, v);
+    this.knownPrincipals.clear();
+    for (const [k, v] of s.knownPrincipals) this.knownPrincipals.set(k, v);
+    this.stagingCursor = s.stagingCursor;
+    this.registeredProviders.clear();
+    for (const ns of s.registeredProviders) this.registeredProviders.add(ns);
+    this.callerAuthorization = s.callerAuthorization;
   }
 }

@@ -4,8 +4,14 @@
  * calls fail; without `times` the fault is permanent until cleared.
  */
 
-/** `403`/`404` are permanent-failure kinds (AuthorizationFailed / ResourceNotFound), for the fault matrix. */
-export type FaultKind = '429' | '500' | '503' | 'reset' | 'delay' | '403' | '404';
+/**
+ * `403`/`404` are permanent-failure kinds (AuthorizationFailed / ResourceNotFound), for the fault matrix.
+ * `crash` answers the call normally, saves the state, then kills the emulator's own process with SIGKILL:
+ * the effect is applied and the caller (the app, in the same `npm run local` process) dies before it can
+ * record the answer. Only an emulator whose state outlives its process accepts it (`crashFaults`).
+ */
+export type FaultKind = '429' | '500' | '503' | 'reset' | 'delay' | '403' | '404' | 'crash';
+const KINDS: readonly FaultKind[] = ['429', '500', '503', 'reset', 'delay', '403', '404', 'crash'];
 
 export interface FaultSpec {
   readonly method?: string;
@@ -26,14 +32,31 @@ export interface ActiveFault extends FaultSpec {
   hits: number;
 }
 
+/** Active faults as plain data (persistence.ts); `remaining: null` is a permanent fault. */
+export interface FaultSnapshot {
+  readonly nextId: number;
+  readonly faults: readonly (Omit<ActiveFault, 'remaining'> & { remaining: number | null })[];
+}
+
 export class FaultInjector {
   private faults: ActiveFault[] = [];
   private nextId = 1;
 
+  /** @param crashFaults whether `crash` faults are accepted (the state must outlive the process). */
+  constructor(private readonly crashFaults = false) {}
+
   add(spec: FaultSpec): ActiveFault {
-    if (!['429', '500', '503', 'reset', 'delay', '403', '404'].includes(spec.kind)) {
+    if (!KINDS.includes(spec.kind)) {
+      throw new Error(`fault kind must be one of ${KINDS.join(', ')} (got ${String(spec.kind)})`);
+    }
+    if (spec.kind === 'crash' && !this.crashFaults) {
       throw new Error(
-        `fault kind must be one of 429, 500, 503, reset, delay, 403, 404 (got ${String(spec.kind)})`,
+        'fault kind crash kills the process the emulator runs in; only an emulator with a state file accepts it (npm run local -- --state DIR)',
+      );
+    }
+    if (spec.kind === 'crash' && spec.times === undefined) {
+      throw new Error(
+        'a crash fault needs times (e.g. 1): a permanent one would kill every restart at the same call',
       );
     }
     if (typeof spec.path !== 'string' || spec.path.length === 0) {
@@ -75,5 +98,23 @@ export class FaultInjector {
 
   clear(): void {
     this.faults = [];
+  }
+
+  snapshot(): FaultSnapshot {
+    return {
+      nextId: this.nextId,
+      faults: this.faults.map((f) => ({
+        ...f,
+        remaining: Number.isFinite(f.remaining) ? f.remaining : null,
+      })),
+    };
+  }
+
+  restore(saved: FaultSnapshot): void {
+    this.nextId = saved.nextId;
+    this.faults = saved.faults.map((f) => ({
+      ...f,
+      remaining: f.remaining === null ? Number.POSITIVE_INFINITY : f.remaining,
+    }));
   }
 }

@@ -26,6 +26,7 @@ import {
 } from './context.js';
 import { createControlHandler } from './control.js';
 import { type ActiveFault, FaultInjector, type FaultSpec } from './faults.js';
+import { captureEmulatorState, EmulatorStateFile, restoreEmulatorState } from './persistence.js';
 import { authorizationRoutes } from './providers/authorization.js';
 import { computeRoutes, GALLERY_IMAGE_VERSION_TYPE, IMAGE_TYPE } from './providers/compute.js';
 import { IDENTITY_TYPE, msiRoutes } from './providers/msi.js';
@@ -63,6 +64,17 @@ export interface ArmEmulatorOptions {
   readonly port?: number;
   /** Overrides the scenario's rbacPropagationSeconds (tests pass 0). */
   readonly rbacPropagationSeconds?: PropagationSpec;
+  /**
+   * Keeps the state in this file (persistence.ts): restored from it when it exists (the scenario and
+   * rbacPropagationSeconds then only name the subscription; they seed nothing), saved before every answer
+   * and after every clock-driven change.
+   */
+  readonly stateFile?: string;
+  /**
+   * Accept `crash` faults, which kill this process with SIGKILL right after answering a call (crash tests
+   * of `npm run local -- --state DIR`). Needs `stateFile`.
+   */
+  readonly crashFaults?: boolean;
 }
 
 export interface ImageTemplateView {
@@ -195,7 +207,10 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     logs,
   );
   const service = new ImageBuilderService(ctx);
-  const faults = new FaultInjector();
+  if (o.crashFaults && !o.stateFile) {
+    throw new Error('crashFaults needs a stateFile: a crash would otherwise lose the emulated Azure');
+  }
+  const faults = new FaultInjector(o.crashFaults === true);
   const throttle = new SubscriptionThrottle(DEFAULT_THROTTLE);
   const recorder = new ExchangeRecorder(o.recordFile);
 
@@ -209,10 +224,34 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     seedBuiltInRoles(ctx);
     applyScenario(ctx, scenario);
   };
-  seedAll();
+  const parts = { ctx, service, faults, throttle };
+  const stateFile = o.stateFile ? new EmulatorStateFile(o.stateFile) : undefined;
+  const saved = stateFile?.load();
+  if (saved) restoreEmulatorState(parts, saved);
+  else seedAll();
+  const persist = stateFile ? () => void stateFile.save(captureEmulatorState(parts)) : undefined;
+  persist?.();
+  /** Saves once the log writes a tick queued are done; a failed save is reported, not thrown. */
+  let saveError: string | undefined;
+  const persistSoon = () => {
+    if (!persist) return;
+    void logs.idle().then(() => {
+      try {
+        persist();
+        saveError = undefined;
+      } catch (e) {
+        const message = `ARM emulator: saving the state to ${o.stateFile} failed: ${e instanceof Error ? e.message : String(e)}`;
+        if (message !== saveError) process.stderr.write(`${message}\n`);
+        saveError = message;
+      }
+    });
+  };
 
   const tick = () => service.tick();
-  const unsubscribe = o.clock.onAdvance(tick);
+  const unsubscribe = o.clock.onAdvance(() => {
+    tick();
+    persistSoon();
+  });
   const routes = [
     ...operationRoutes,
     ...tagRoutes,
@@ -337,6 +376,15 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
     throttle,
     recorder,
     tick,
+    ...(persist ? { persist } : {}),
+    ...(o.crashFaults
+      ? {
+          crash: () => {
+            persist?.();
+            process.kill(process.pid, 'SIGKILL');
+          },
+        }
+      : {}),
     control: createControlHandler(control, state, clockView),
   });
   const server: Server = createServer({ cert: o.certificate.cert, key: o.certificate.key }, (req, res) => {
@@ -358,6 +406,8 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
   // In scaled mode time flows without clock events: catch up a few times per real second.
   const ticker = setInterval(() => {
     if (!o.clock.isManual) tick();
+    // Also picks up changes made through `control` in this process, which no request saves.
+    persistSoon();
   }, 200);
   ticker.unref();
 
@@ -379,6 +429,7 @@ export async function startArmEmulator(o: ArmEmulatorOptions): Promise<ArmEmulat
         server.closeAllConnections();
       });
       await logs.idle();
+      persist?.();
     },
   };
 }

@@ -5,6 +5,10 @@
  * Two kinds of drivers: provisioning operations complete after a set number of observations (polls or
  * reads of the resource), so that a client waiting on one never depends on the simulated clock; build
  * operations (run, cancel) follow the build state machine on the virtual clock.
+ *
+ * An operation is plain data: what completes it is named (`Completion`), and the code behind each name is
+ * registered once (`register`). So the registry can be saved and restored (persistence.ts) and an operation
+ * URL handed out before a restart still answers after it.
  */
 import { randomUUID } from 'node:crypto';
 import type { ArmErrorDetail } from './errors.js';
@@ -19,9 +23,28 @@ export interface OperationError {
 
 export type OperationOutcome = { status: Exclude<OperationStatus, 'InProgress'>; error?: OperationError };
 
+/** What decides an operation's outcome: a registered completer's name and its (JSON) arguments. */
+export interface Completion {
+  readonly name: string;
+  readonly args?: Record<string, unknown>;
+}
+
+/** Returns the outcome, or undefined while the operation is still running. */
+export type Completer = (args: Record<string, unknown>) => OperationOutcome | undefined;
+
+/** Ends in Succeeded. */
+export const SUCCEEDED: Completion = { name: 'succeeded' };
+
+/** Ends in Failed with this error. */
+export function failedWith(error: OperationError): Completion {
+  return { name: 'failed', args: { error } };
+}
+
 export type OperationDriver =
-  | { kind: 'polls'; remaining: number; complete: () => OperationOutcome }
-  | { kind: 'watch'; check: () => OperationOutcome | undefined };
+  /** Completes after `remaining` observations (polls or reads of the resource). */
+  | { kind: 'polls'; remaining: number; readonly completion: Completion }
+  /** Completes when the completer says so (checked at each observation). */
+  | { kind: 'watch'; readonly completion: Completion };
 
 export interface AsyncOperation {
   readonly id: string;
@@ -38,8 +61,24 @@ export interface AsyncOperation {
 
 export class OperationRegistry {
   private readonly ops = new Map<string, AsyncOperation>();
+  private readonly completers = new Map<string, Completer>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(private readonly now: () => number) {
+    this.register(SUCCEEDED.name, () => ({ status: 'Succeeded' }));
+    this.register('failed', (args) => ({ status: 'Failed', error: args.error as OperationError }));
+  }
+
+  /** Names the code that completes operations of one kind; one name, one completer. */
+  register(name: string, completer: Completer): void {
+    if (this.completers.has(name)) throw new Error(`an operation completer named '${name}' exists already`);
+    this.completers.set(name, completer);
+  }
+
+  private outcomeOf(c: Completion): OperationOutcome | undefined {
+    const completer = this.completers.get(c.name);
+    if (!completer) throw new Error(`no operation completer named '${c.name}' is registered`);
+    return completer(c.args ?? {});
+  }
 
   create(init: {
     namespace: string;
@@ -63,9 +102,9 @@ export class OperationRegistry {
     let outcome: OperationOutcome | undefined;
     if (op.driver.kind === 'polls') {
       op.driver.remaining -= 1;
-      if (op.driver.remaining <= 0) outcome = op.driver.complete();
+      if (op.driver.remaining <= 0) outcome = this.outcomeOf(op.driver.completion);
     } else {
-      outcome = op.driver.check();
+      outcome = this.outcomeOf(op.driver.completion);
     }
     if (outcome) {
       op.status = outcome.status;
@@ -87,6 +126,24 @@ export class OperationRegistry {
 
   clear(): void {
     this.ops.clear();
+  }
+
+  /** Every operation, as plain data (persistence.ts). */
+  snapshot(): AsyncOperation[] {
+    return [...this.ops.values()].map((op) => structuredClone(op));
+  }
+
+  /** Replaces every operation with saved ones; each must name a registered completer. */
+  restore(saved: readonly AsyncOperation[]): void {
+    for (const op of saved) {
+      if (!this.completers.has(op.driver.completion.name)) {
+        throw new Error(
+          `operation ${op.id}: no completer named '${op.driver.completion.name}' is registered`,
+        );
+      }
+    }
+    this.ops.clear();
+    for (const op of saved) this.ops.set(op.id.toLowerCase(), structuredClone(op));
   }
 }
 

@@ -59,6 +59,15 @@ interface Revoked {
   readonly untilMs: number;
 }
 
+/** The propagation state as plain data (persistence.ts): the random source is saved as seed + draws. */
+export interface RbacPropagationSnapshot {
+  readonly spec: PropagationSpec;
+  readonly seed: number;
+  readonly draws: number;
+  readonly pendingCreates: readonly { readonly id: string; readonly atMs: number; readonly body: Json }[];
+  readonly revoked: readonly Revoked[];
+}
+
 export class RbacPropagation {
   private spec: PropagationSpec = 0;
   private random: () => number;
@@ -66,6 +75,8 @@ export class RbacPropagation {
   private readonly effectiveAt = new Map<string, { id: string; atMs: number; body: Json }>();
   /** Deleted assignments that still authorize until `untilMs`. */
   private revoked: Revoked[] = [];
+  /** Values drawn from `random` since it was seeded (so a restore continues the same sequence). */
+  private draws = 0;
 
   constructor(
     private readonly now: () => number,
@@ -83,6 +94,7 @@ export class RbacPropagation {
     if (seed !== undefined) {
       this.seed = seed;
       this.random = seededRandom(seed);
+      this.draws = 0;
     }
     return this.spec;
   }
@@ -90,8 +102,13 @@ export class RbacPropagation {
   /** The next delay in ms (a fixed spec, or a draw in [min, max]). */
   drawDelayMs(): number {
     const s = this.spec;
-    const seconds = typeof s === 'number' ? s : s.min + (s.max - s.min) * this.random();
+    const seconds = typeof s === 'number' ? s : s.min + (s.max - s.min) * this.draw();
     return Math.round(seconds * 1000);
+  }
+
+  private draw(): number {
+    this.draws += 1;
+    return this.random();
   }
 
   /** A new assignment: effective after the delay. Returns the effective-at time (ms). */
@@ -159,5 +176,27 @@ export class RbacPropagation {
     this.revoked = [];
     this.spec = 0;
     this.random = seededRandom(this.seed);
+    this.draws = 0;
+  }
+
+  snapshot(): RbacPropagationSnapshot {
+    return structuredClone({
+      spec: this.spec,
+      seed: this.seed,
+      draws: this.draws,
+      pendingCreates: [...this.effectiveAt.values()],
+      revoked: this.revoked,
+    });
+  }
+
+  restore(saved: RbacPropagationSnapshot): void {
+    this.spec = validatePropagationSpec(saved.spec);
+    this.seed = saved.seed;
+    this.random = seededRandom(saved.seed);
+    this.draws = 0;
+    while (this.draws < saved.draws) this.draw();
+    this.effectiveAt.clear();
+    for (const p of saved.pendingCreates) this.effectiveAt.set(normalizeId(p.id), structuredClone(p));
+    this.revoked = structuredClone([...saved.revoked]);
   }
 }

@@ -23,6 +23,13 @@ export interface PipelineDeps {
   readonly recorder: ExchangeRecorder;
   /** Brings the build state machines up to the current virtual time. */
   readonly tick: () => void;
+  /**
+   * Saves the state (persistence.ts) before an answer leaves, so that no client sees a state that a crash
+   * could take back. Undefined when the emulator keeps its state in memory only.
+   */
+  readonly persist?: () => void;
+  /** What a `crash` fault does once the call is answered (kills the process). */
+  readonly crash?: () => void;
   readonly control: (
     method: string,
     path: string,
@@ -81,6 +88,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       } catch (e) {
         out = errorResponse(e);
       }
+      deps.persist?.();
       send(res, out, {});
       return;
     }
@@ -94,6 +102,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       'x-ms-routing-request-id': `LOCAL:${requestId}`,
     };
     const finish = (out: ArmResponse) => {
+      deps.persist?.();
       const headers = send(res, out, base);
       deps.recorder.record({
         request: {
@@ -108,11 +117,12 @@ export function createRequestHandler(deps: PipelineDeps) {
 
     const fault = deps.faults.take(method, path);
     if (fault?.kind === 'reset') {
+      deps.persist?.();
       req.socket.destroy();
       return;
     }
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 1000);
-    if (fault && fault.kind !== 'delay') {
+    if (fault && fault.kind !== 'delay' && fault.kind !== 'crash') {
       finish(injectedFault(fault.kind, fault.retryAfterSeconds ?? 1));
       return;
     }
@@ -182,6 +192,7 @@ export function createRequestHandler(deps: PipelineDeps) {
     finish(
       method === 'HEAD' ? { status: out.status, ...(out.headers ? { headers: out.headers } : {}) } : out,
     );
+    if (fault?.kind === 'crash') deps.crash?.();
   };
 }
 

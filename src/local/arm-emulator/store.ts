@@ -65,6 +65,17 @@ export class ResourceStore {
   clear(): void {
     this.byId.clear();
   }
+
+  /** Every resource, as plain data (persistence.ts). */
+  snapshot(): StoredResource[] {
+    return this.all().map((r) => structuredClone(r));
+  }
+
+  /** Replaces every resource with saved ones. */
+  restore(saved: readonly StoredResource[]): void {
+    this.byId.clear();
+    for (const r of saved) this.byId.set(normalizeId(r.id), structuredClone(r));
+  }
 }
 
 export function normalizeId(id: string): string {

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ArmRequest, ArmResponse, EmulatorContext } from '../context.js';
 import { ArmError, conflict, resourceNotFound } from '../errors.js';
-import type { AsyncOperation, OperationOutcome } from '../operations.js';
+import { type AsyncOperation, failedWith, type OperationOutcome } from '../operations.js';
 import {
   acceptedResponse,
   asyncPutResponse,
@@ -48,7 +48,20 @@ import { IMAGE_BUILDER_NAMESPACE, type RunRecord, TEMPLATE_TYPE, type TemplateRe
 import { newestVersion } from './versions.js';
 
 const NS = IMAGE_BUILDER_NAMESPACE;
+/** Names of the completers of Image Builder's operations (registered by the service). */
+const COMPLETE_CREATION = 'aib.templateCreation';
+const COMPLETE_DELETION = 'aib.templateDeletion';
+const COMPLETE_RUN = 'aib.run';
 const CONTRIBUTOR_ROLE_GUID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
+
+/** What ImageBuilderService.snapshot() saves. */
+export interface ImageBuilderSnapshot {
+  readonly holdCreation: boolean;
+  readonly templates: readonly (Omit<TemplateRecord, 'runOutputs' | 'run'> & {
+    readonly currentRun: string | undefined;
+    readonly runOutputs: [string, Json][];
+  })[];
+}
 
 export class ImageBuilderService {
   private readonly templates = new Map<string, TemplateRecord>();
@@ -67,7 +80,31 @@ export class ImageBuilderService {
     };
   }
 
-  constructor(private readonly ctx: EmulatorContext) {}
+  constructor(private readonly ctx: EmulatorContext) {
+    // What completes Image Builder's operations, by name, so that operations are plain data.
+    ctx.operations.register(COMPLETE_CREATION, (args) => {
+      const t = this.get(String(args.templateId));
+      if (!t) return { status: 'Canceled' };
+      return t.held
+        ? undefined
+        : this.completeProvisioning(t, args.failure as ProvisioningFailure | undefined);
+    });
+    ctx.operations.register(COMPLETE_DELETION, (args) => {
+      const t = this.get(String(args.templateId));
+      if (t) this.completeDeletion(t);
+      return { status: 'Succeeded' };
+    });
+    ctx.operations.register(COMPLETE_RUN, (args) => {
+      const t = this.get(String(args.templateId));
+      return runOutcome(t?.runs.find((r) => r.guid === args.runGuid));
+    });
+  }
+
+  private op(id: string): AsyncOperation {
+    const op = this.ctx.operations.get(id);
+    if (!op) throw new Error(`the emulator lost operation ${id}`);
+    return op;
+  }
 
   records(): TemplateRecord[] {
     return [...this.templates.values()];
@@ -82,15 +119,44 @@ export class ImageBuilderService {
     this.holdCreation = false;
   }
 
+  /** Every template and run as plain data (persistence.ts). */
+  snapshot(): ImageBuilderSnapshot {
+    return {
+      holdCreation: this.holdCreation,
+      templates: this.records().map((t) => {
+        const { runOutputs, run, ...rest } = t;
+        return structuredClone({
+          ...rest,
+          // The current run is one of `runs`: saved by its GUID, so it stays the same object after a restore.
+          currentRun: run?.guid,
+          runOutputs: [...runOutputs.entries()],
+        });
+      }),
+    };
+  }
+
+  restore(saved: ImageBuilderSnapshot): void {
+    this.templates.clear();
+    this.holdCreation = saved.holdCreation;
+    for (const s of structuredClone(saved.templates)) {
+      const { runOutputs, currentRun, ...rest } = s;
+      const record: TemplateRecord = { ...rest, runOutputs: new Map(runOutputs) };
+      const run = record.runs.find((r) => r.guid === currentRun);
+      if (run) record.run = run;
+      this.templates.set(record.id.toLowerCase(), record);
+    }
+  }
+
   /** Advances every active run to the current virtual time. */
   tick(): void {
     const now = this.ctx.now();
     for (const t of this.templates.values()) {
       if (t.run && !t.run.finished) this.advance(t, t.run, now);
-      if (t.provisioningState === 'Creating') this.ctx.operations.settle(t.createOp);
+      if (t.provisioningState === 'Creating') this.ctx.operations.settle(this.op(t.createOpId));
       // A deletion also ends on its own once virtual time has moved past its start.
-      if (t.provisioningState === 'Deleting' && t.deleteOp && now > t.deleteOp.startMs)
-        this.ctx.operations.settle(t.deleteOp);
+      const deleteOp = t.deleteOpId ? this.op(t.deleteOpId) : undefined;
+      if (t.provisioningState === 'Deleting' && deleteOp && now > deleteOp.startMs)
+        this.ctx.operations.settle(deleteOp);
     }
   }
 
@@ -212,31 +278,30 @@ export class ImageBuilderService {
       },
       staging: { resourceGroup: stagingName, createdGroup: !stagingExists, account },
       provisioningState: 'Creating',
-      createOp: undefined as unknown as AsyncOperation,
+      createOpId: '',
       tags: tagsOf(body),
       runs: [],
       runOutputs: new Map(),
     };
+    const completion = {
+      name: COMPLETE_CREATION,
+      args: { templateId: id, ...(failure ? { failure: { ...failure } } : {}) },
+    };
     if (this.holdCreation) {
       record.held = true;
-      record.createOp = ctx.operations.create({
+      record.createOpId = ctx.operations.create({
         namespace: NS,
         location,
         apiVersion: req.apiVersion,
         resourceId: id,
-        driver: {
-          kind: 'watch',
-          check: () => (record.held ? undefined : this.completeProvisioning(record, failure)),
-        },
-      });
+        driver: { kind: 'watch', completion },
+      }).id;
     } else {
-      record.createOp = provisioningOperation(ctx, req, NS, location, id, () =>
-        this.completeProvisioning(record, failure),
-      );
+      record.createOpId = provisioningOperation(ctx, req, NS, location, id, completion).id;
     }
     this.templates.set(id.toLowerCase(), record);
     ctx.store.put(id, TEMPLATE_TYPE, { id, name, type: TEMPLATE_TYPE, location }, ctx.now());
-    return asyncPutResponse(ctx, req, record.createOp, true, this.view(record));
+    return asyncPutResponse(ctx, req, this.op(record.createOpId), true, this.view(record));
   }
 
   private completeProvisioning(
@@ -315,8 +380,9 @@ export class ImageBuilderService {
       `${resourceGroupId(this.ctx.subscriptionId, rg)}/providers/${NS}/imageTemplates/${name}`,
     );
     if (!t) throw resourceNotFound(TEMPLATE_TYPE, name, rg);
-    if (t.provisioningState === 'Creating') this.ctx.operations.observe(t.createOp);
-    if (t.provisioningState === 'Deleting' && t.deleteOp) this.ctx.operations.observe(t.deleteOp);
+    if (t.provisioningState === 'Creating') this.ctx.operations.observe(this.op(t.createOpId));
+    if (t.provisioningState === 'Deleting' && t.deleteOpId)
+      this.ctx.operations.observe(this.op(t.deleteOpId));
     if (t.provisioningState === 'Deleting' && !this.get(t.id))
       throw resourceNotFound(TEMPLATE_TYPE, name, rg);
     return t;
@@ -403,17 +469,22 @@ export class ImageBuilderService {
     // Deleting until the operation completes (first poll or read), then the template and its staging
     // resources are gone.
     t.provisioningState = 'Deleting';
-    const op = provisioningOperation(ctx, req, NS, t.location, t.id, () => {
-      this.templates.delete(t.id.toLowerCase());
-      ctx.store.delete(t.id);
-      const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
-      ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
-      if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
-      for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
-      return { status: 'Succeeded' };
+    const op = provisioningOperation(ctx, req, NS, t.location, t.id, {
+      name: COMPLETE_DELETION,
+      args: { templateId: t.id },
     });
-    t.deleteOp = op;
+    t.deleteOpId = op.id;
     return acceptedResponse(ctx, req, op, { location: true });
+  }
+
+  private completeDeletion(t: TemplateRecord): void {
+    const ctx = this.ctx;
+    this.templates.delete(t.id.toLowerCase());
+    ctx.store.delete(t.id);
+    const stagingId = resourceGroupId(ctx.subscriptionId, t.staging.resourceGroup);
+    ctx.store.delete(storageAccountId(ctx.subscriptionId, t.staging.resourceGroup, t.staging.account));
+    if (t.staging.createdGroup) deleteResourceGroupContents(ctx, stagingId);
+    for (const run of t.runs) ctx.logs.deletePrefix(ctx.blobAccountUrl(t.staging.account), `${run.guid}/`);
   }
 
   run(req: ArmRequest, sub: string, rg: string, name: string): ArmResponse {
@@ -450,10 +521,7 @@ export class ImageBuilderService {
         driver: {
           kind: 'polls',
           remaining: 1,
-          complete: () => ({
-            status: 'Failed',
-            error: { code: 'Unauthorized', message: notAuthorizedMessage(denied) },
-          }),
+          completion: failedWith({ code: 'Unauthorized', message: notAuthorizedMessage(denied) }),
         },
       });
       return acceptedResponse(ctx, req, refused, { asyncOperation: true });
@@ -499,21 +567,20 @@ export class ImageBuilderService {
         ) ?? [];
       exactVersion = source.version === 'latest' ? newestVersion(versions) : String(source.version);
     }
-    let run!: RunRecord;
     const op = ctx.operations.create({
       namespace: NS,
       location: t.location,
       apiVersion: req.apiVersion,
       resourceId: t.id,
-      driver: { kind: 'watch', check: () => runOutcome(run) },
+      driver: { kind: 'watch', completion: { name: COMPLETE_RUN, args: { templateId: t.id, runGuid } } },
     });
-    run = {
+    const run: RunRecord = {
       guid: runGuid,
       scan,
       plan,
       continueOnValidationFailure: validate.continueDistributeOnFailure === true,
       exactVersion,
-      op,
+      opId: op.id,
       applied: 0,
       validationFailed: false,
       noEgress,
@@ -538,8 +605,8 @@ export class ImageBuilderService {
     if (run.plan.cancelAtMs === undefined) run.plan.cancelAtMs = ctx.now();
     // AIB's cancel does not wait for the build to stop: the operation completes once the request is
     // accepted, and lastRunStatus shows Canceling until the build has wound down (virtual time).
-    run.cancelOp ??= provisioningOperation(ctx, req, NS, t.location, t.id);
-    return acceptedResponse(ctx, req, run.cancelOp, { asyncOperation: true });
+    run.cancelOpId ??= provisioningOperation(ctx, req, NS, t.location, t.id).id;
+    return acceptedResponse(ctx, req, this.op(run.cancelOpId), { asyncOperation: true });
   }
 
   // ---------- the build ----------
@@ -606,7 +673,7 @@ export class ImageBuilderService {
             'Failed',
             'Customizing',
             e.atMs,
-            `Failed while waiting for packerizer: Packer build command has failed: exit status 1. A customization step failed during the image build; review the build log to find it. Image Build log location: ${customizationUrl}. OperationId: ${run.op.id}.`,
+            `Failed while waiting for packerizer: Packer build command has failed: exit status 1. A customization step failed during the image build; review the build log to find it. Image Build log location: ${customizationUrl}. OperationId: ${run.opId}.`,
           );
         }
         return;
@@ -625,7 +692,7 @@ export class ImageBuilderService {
               'Failed',
               'Validating',
               e.atMs,
-              `Failed while waiting for packerizer: Packer build command has failed during validation: exit status 1. An in-VM validation failed; review the validation log. Validation log location: ${this.logUrl(t, run, 'validation.log')}. Image Build log location: ${customizationUrl}. OperationId: ${run.op.id}.`,
+              `Failed while waiting for packerizer: Packer build command has failed during validation: exit status 1. An in-VM validation failed; review the validation log. Validation log location: ${this.logUrl(t, run, 'validation.log')}. Image Build log location: ${customizationUrl}. OperationId: ${run.opId}.`,
             );
           }
         }
@@ -642,7 +709,7 @@ export class ImageBuilderService {
           'Failed',
           phase,
           e.atMs,
-          `Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded' (buildTimeoutInMinutes: ${run.plan.timeoutMs / 60000}). Image Build log location: ${customizationUrl}. OperationId: ${run.op.id}.`,
+          `Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded' (buildTimeoutInMinutes: ${run.plan.timeoutMs / 60000}). Image Build log location: ${customizationUrl}. OperationId: ${run.opId}.`,
         );
         return;
       }
@@ -665,7 +732,7 @@ export class ImageBuilderService {
           'Failed',
           'Distributing',
           atMs,
-          `Validation failed; the images were distributed because continueDistributeOnFailure is set. Validation log location: ${this.logUrl(t, run, 'validation.log')}. OperationId: ${run.op.id}.`,
+          `Validation failed; the images were distributed because continueDistributeOnFailure is set. Validation log location: ${this.logUrl(t, run, 'validation.log')}. OperationId: ${run.opId}.`,
         );
         return;
       }

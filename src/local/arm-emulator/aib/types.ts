@@ -1,5 +1,7 @@
-/** The state the Image Builder emulation keeps per template and per run, and the names it checks. */
-import type { AsyncOperation } from '../operations.js';
+/**
+ * The state the Image Builder emulation keeps per template and per run, and the names it checks. Plain data
+ * (operations by id), so that persistence.ts can save and restore it.
+ */
 import type { Json } from '../store.js';
 import type { RunPlan, RunState, RunSubState } from './build-run.js';
 import type { EmulatedScan } from './scan-output.js';
@@ -15,7 +17,8 @@ export interface RunRecord {
   readonly plan: RunPlan;
   readonly continueOnValidationFailure: boolean;
   readonly exactVersion: string | undefined;
-  readonly op: AsyncOperation;
+  /** The run's async operation (ids, so that a record is plain data: persistence.ts). */
+  readonly opId: string;
   /** Events already applied. */
   applied: number;
   validationFailed: boolean;
@@ -24,7 +27,7 @@ export interface RunRecord {
   /** What the scan customizer prints and decides, when the template has one and customization reaches it. */
   readonly scan?: EmulatedScan | undefined;
   finished?: { runState: RunState; runSubState: RunSubState; endMs: number; message: string };
-  cancelOp?: AsyncOperation;
+  cancelOpId?: string;
 }
 
 export interface TemplateRecord {
@@ -39,9 +42,9 @@ export interface TemplateRecord {
   provisioningState: 'Creating' | 'Succeeded' | 'Failed' | 'Deleting';
   /** Creation held in Creating by the control API (PUT /template-creation {hold: true}). */
   held?: boolean;
-  deleteOp?: AsyncOperation;
+  deleteOpId?: string;
   provisioningError?: { provisioningErrorCode: string; message: string };
-  createOp: AsyncOperation;
+  createOpId: string;
   tags: Record<string, string> | undefined;
   run?: RunRecord;
   readonly runs: RunRecord[];

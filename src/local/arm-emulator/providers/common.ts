@@ -1,7 +1,7 @@
 /** Helpers shared by the provider modules: existence checks, list bodies, long-running answers. */
 import type { ArmRequest, ArmResponse, EmulatorContext } from '../context.js';
 import { ArmError, resourceGroupNotFound, subscriptionNotFound } from '../errors.js';
-import type { AsyncOperation, OperationOutcome } from '../operations.js';
+import { type AsyncOperation, type Completion, SUCCEEDED } from '../operations.js';
 import type { Json } from '../store.js';
 
 export const RESOURCE_GROUP_TYPE = 'Microsoft.Resources/resourceGroups';
@@ -71,14 +71,14 @@ export function provisioningOperation(
   namespace: string,
   location: string,
   resourceId: string,
-  complete: () => OperationOutcome = () => ({ status: 'Succeeded' }),
+  completion: Completion = SUCCEEDED,
 ): AsyncOperation {
   return ctx.operations.create({
     namespace,
     location,
     apiVersion: req.apiVersion,
     resourceId,
-    driver: { kind: 'polls', remaining: ctx.timing.provisioningPolls, complete },
+    driver: { kind: 'polls', remaining: ctx.timing.provisioningPolls, completion },
   });
 }
 
