@@ -81,8 +81,7 @@ export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalA
   const clock = o.clock ?? new VirtualClock(undefined, o.timeScale);
   let emulator: ArmEmulator;
   try {
-    // `stateFile` is the emulator's own persistence (src/local/arm-emulator/index.ts).
-    const emulatorOptions: ArmEmulatorOptions & { readonly stateFile?: string } = {
+    const emulatorOptions: ArmEmulatorOptions = {
       certificate,
       clock,
       scenario,
@@ -92,7 +91,8 @@ export async function startLocalAzure(o: LocalAzureOptions = {}): Promise<LocalA
       },
       ...(o.recordFile ? { recordFile: o.recordFile } : {}),
       ...(o.rbacPropagationSeconds !== undefined ? { rbacPropagationSeconds: o.rbacPropagationSeconds } : {}),
-      ...(p ? { port: p.ports.arm, stateFile: p.armStateFile } : {}),
+      // The emulated Azure outlives the process: its state file, and `crash` faults (control API) allowed.
+      ...(p ? { port: p.ports.arm, stateFile: p.armStateFile, crashFaults: true } : {}),
     };
     emulator = await startArmEmulator(emulatorOptions);
   } catch (e) {

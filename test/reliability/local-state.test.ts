@@ -77,27 +77,32 @@ async function startLocal(args: readonly string[]): Promise<Life> {
   return { child, info, exited, stderr: () => stderr };
 }
 
-/** GET on the emulator's control API (HTTPS with the certificate kept in DIR/tls). */
-function control<T>(info: Info, path: string): Promise<T> {
+/** The emulator's control API (HTTPS with the certificate kept in DIR/tls). */
+function control<T>(info: Info, path: string, post?: unknown): Promise<T> {
   const ca = readFileSync(join(paths.tls, 'local-ca.pem'), 'utf8');
+  const method = post === undefined ? 'GET' : 'POST';
   return new Promise<T>((resolve, reject) => {
-    const req = request(`${info.controlEndpoint}${path}`, { ca }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => {
-        body += d.toString();
-      });
-      res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`GET ${path}: ${res.statusCode} ${body}`));
-        else resolve(JSON.parse(body) as T);
-      });
-    });
+    const req = request(
+      `${info.controlEndpoint}${path}`,
+      { ca, method, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => {
+          if (res.statusCode! >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${body}`));
+          else resolve(JSON.parse(body) as T);
+        });
+      },
+    );
     req.on('error', reject);
-    req.end();
+    req.end(post === undefined ? undefined : JSON.stringify(post));
   });
 }
 
 interface EmulatorState {
-  imageTemplates: { name: string; lastRunStatus?: { runState: string } }[];
+  imageTemplates: { name: string; lastRunStatus?: { runState: string; runSubState: string } }[];
   roleAssignments: { scope: string; roleDefinitionId: string; principalId: string }[];
   images: unknown[];
   galleryImageVersions: unknown[];
@@ -107,14 +112,26 @@ interface EmulatorState {
 const isImageContributor = (a: { roleDefinitionId: string }) =>
   a.roleDefinitionId.toLowerCase().endsWith(IMAGE_CONTRIBUTOR_ROLE_GUID);
 
-/** The kill points, in order: when each holds, the process is killed with SIGKILL. */
-const KILL_POINTS: readonly { readonly name: string; readonly reached: (s: EmulatorState) => boolean }[] = [
-  { name: 'the grant exists', reached: (s) => s.roleAssignments.some(isImageContributor) },
+/**
+ * How each life ends, in order. `crash` faults (docs/emulator.md, POST /faults) make the emulator answer the
+ * call, save its state and SIGKILL the whole `local` process: the effect is applied and the app dies before
+ * it records the answer. The last one is a SIGKILL from here once the control API shows the run customizing.
+ */
+const GRANT = 'PUT inside the grant';
+const RUN = 'POST inside the start of the run';
+const CUSTOMIZING = 'SIGKILL while the run is customizing';
+const KILL_POINTS = [GRANT, RUN, CUSTOMIZING] as const;
+const CRASH_FAULTS = [
   {
-    name: 'the run has started',
-    reached: (s) => s.imageTemplates.some((t) => t.lastRunStatus?.runState === 'Running'),
+    method: 'PUT',
+    path: '/resourceGroups/rg-jumpbox-images/providers/Microsoft\\.Authorization/roleAssignments/[^/]+$',
+    kind: 'crash',
+    times: 1,
   },
+  { method: 'POST', path: '/imageTemplates/[^/]+/run$', kind: 'crash', times: 1 },
 ];
+const customizing = (s: EmulatorState) =>
+  s.imageTemplates.some((t) => t.lastRunStatus?.runSubState === 'Customizing');
 
 async function appGet(info: Info, path: string): Promise<Response> {
   return fetch(`${info.baseUrl}${path}`, { headers: { 'x-functions-key': info.functionKey } });
@@ -137,12 +154,14 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
     let last: EmulatorState | undefined;
     let life: Life | undefined;
     for (let lifeNo = 0; lifeNo <= KILL_POINTS.length; lifeNo++) {
-      // The first start sets the scale; the second restates it (no change); the third keeps the saved one.
+      // The first start sets the scale; the second restates it (no change); later ones keep the saved one.
       life = await startLocal(lifeNo < 2 ? ['--time-scale', SCALE] : []);
       lives.push(life.info);
+      const azuritePid = (JSON.parse(readFileSync(paths.azuritePid, 'utf8')) as { pid: number }).pid;
       // The key and URL saved in DIR work in every life.
       expect((await appGet(life.info, '/api/definitions')).status).toBe(200);
       if (!buildId) {
+        for (const fault of CRASH_FAULTS) await control(life.info, '/faults', fault);
         const res = await fetch(`${life.info.baseUrl}/api/builds`, {
           method: 'POST',
           headers: { 'x-functions-key': life.info.functionKey, 'content-type': 'application/json' },
@@ -156,18 +175,29 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
       let fingerprint = '';
       for (;;) {
         await new Promise((r) => setTimeout(r, 200));
-        last = await control<EmulatorState>(life.info, '/state');
-        const r = await fetch(
-          `${life.info.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${life.info.functionKey}`,
-        );
-        status = r.ok ? ((await r.json()) as typeof status) : status;
-        if (killPoint?.reached(last)) {
-          const azurite = JSON.parse(readFileSync(paths.azuritePid, 'utf8')) as { pid: number };
+        if (life.child.exitCode !== null || life.child.signalCode !== null) {
+          // Only a crash fault kills it; anything else is a failure of `local` itself.
+          if (life.child.signalCode !== 'SIGKILL' || killPoint === undefined || killPoint === CUSTOMIZING) {
+            throw new Error(
+              `local died (${life.child.exitCode ?? life.child.signalCode}) in life ${lifeNo}: ${life.stderr().slice(-2000)}`,
+            );
+          }
+          killedAt.push(killPoint);
+          break;
+        }
+        try {
+          last = await control<EmulatorState>(life.info, '/state');
+          const r = await fetch(
+            `${life.info.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${life.info.functionKey}`,
+          );
+          status = r.ok ? ((await r.json()) as typeof status) : status;
+        } catch {
+          continue; // the process is going down (a crash fault): seen at the next poll
+        }
+        if (killPoint === CUSTOMIZING && customizing(last)) {
           life.child.kill('SIGKILL');
           await life.exited;
-          killedAt.push(killPoint.name);
-          // Azurite's parent-death guard stops it (saving its data); nothing is left holding DIR's ports.
-          await waitGone(azurite.pid, `Azurite after the kill when ${killPoint.name}`);
+          killedAt.push(killPoint);
           break;
         }
         if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
@@ -176,16 +206,21 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
         fingerprint = now;
         if (idle >= STALL_POLLS) {
           throw new Error(
-            `life ${lifeNo} stalled${killPoint ? ` before "${killPoint.name}"` : ''}: instance ${JSON.stringify(status)}; emulator ${JSON.stringify(last)}; stderr:\n${life.stderr().slice(-2000)}`,
+            `life ${lifeNo} stalled${killPoint ? ` before "${killPoint}"` : ''}: instance ${JSON.stringify(status)}; emulator ${JSON.stringify(last)}; stderr:\n${life.stderr().slice(-2000)}`,
           );
         }
+      }
+      if (life.child.signalCode === 'SIGKILL') {
+        // Azurite's parent-death guard stops it (saving its data); nothing is left holding DIR's ports.
+        await waitGone(azuritePid, `Azurite after the kill (${killPoint})`);
+        continue;
       }
       if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
     }
     expect(
       { killedAt, runtimeStatus: status?.runtimeStatus },
       `instance ${JSON.stringify(status)}; stderr:\n${life?.stderr().slice(-2000)}`,
-    ).toEqual({ killedAt: KILL_POINTS.map((k) => k.name), runtimeStatus: 'Completed' });
+    ).toEqual({ killedAt: [...KILL_POINTS], runtimeStatus: 'Completed' });
     const first = lives[0]!;
     for (const l of lives) expect(l).toEqual(first);
     const info = life!.info;
@@ -202,6 +237,10 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
       await new Promise((r) => setTimeout(r, 200));
       state = await control<EmulatorState>(info, '/state');
     }
+
+    // Each crash fault fired once, inside the call it names.
+    const faults = await control<{ value: { path: string; hits: number }[] }>(info, '/faults');
+    expect(faults.value.map((f) => [f.path, f.hits])).toEqual(CRASH_FAULTS.map((f) => [f.path, 1]));
 
     // Each effect once.
     expect(state.imageTemplates).toHaveLength(1);
