@@ -120,6 +120,9 @@ export async function startAzurite(options: AzuriteOptions): Promise<AzuriteInst
     env: { ...process.env, AZURITE_ACCOUNTS: accountsEnv },
     cwd: workspace,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // On disk, Azurite gets its own process group: a signal to the parent's group (kill -9 -PGID, or a
+    // terminal's) does not kill it unsaved; it stops through its parent, or its guard when the parent dies.
+    detached: options.location !== undefined,
   });
   if (options.pidFile && child.pid !== undefined) {
     writeFileAtomic(options.pidFile, `${JSON.stringify({ pid: child.pid })}\n`);
