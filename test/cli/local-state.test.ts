@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCAL_USAGE, LocalUsageError, parseLocalArgs } from '../../src/cli/commands/local.js';
+import { command, LOCAL_USAGE, LocalUsageError, parseLocalArgs } from '../../src/cli/commands/local.js';
 import {
   acquireStateLock,
   assertPortsFree,
@@ -28,6 +28,7 @@ import {
   statePaths,
   virtualNowOf,
 } from '../../src/local/local-state.js';
+import { createLocalCertificate, loadOrCreateLocalCertificate } from '../../src/local/tls.js';
 import { writeFileAtomic } from '../../src/local/write-atomic.js';
 
 const dirs: string[] = [];
@@ -335,5 +336,76 @@ describe('prepareLocalState', () => {
     ).rejects.toThrow(/^--scenario other\.json: a scenario applies only on the first start.*drop --scenario/);
     // The lock was released by the failed attempts.
     (await prepareLocalState(request(dir, { port: first.config.ports.app }), scenarioCopy)).release();
+  });
+});
+
+describe('the certificate kept in DIR/tls', () => {
+  it('is reused while valid, renewed in place a day before it ends or when unreadable', async () => {
+    const dir = join(tempDir(), 'tls');
+    const made = await loadOrCreateLocalCertificate(dir);
+    expect(statSync(made.keyPath).mode & 0o777).toBe(0o600);
+    expect((await loadOrCreateLocalCertificate(dir)).cert).toBe(made.cert);
+    const nearEnd = Date.now() + 29.5 * 86_400_000;
+    const renewed = await loadOrCreateLocalCertificate(dir, nearEnd);
+    expect(renewed.cert).not.toBe(made.cert);
+    expect(renewed.certPath).toBe(made.certPath);
+    // A key that does not belong to the certificate.
+    writeFileAtomic(renewed.keyPath, (await createLocalCertificate()).key);
+    expect((await loadOrCreateLocalCertificate(dir)).cert).not.toBe(renewed.cert);
+  });
+});
+
+describe('local --state through the command (nothing starts when DIR is refused)', () => {
+  async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => lines.push(String(s)) > 0) as typeof process.stderr.write;
+    try {
+      return { code: await command.run(argv), stderr: lines.join('') };
+    } finally {
+      process.stderr.write = write;
+    }
+  }
+
+  it('exit 2 with one line for a file, and for a DIR used by a running local', async () => {
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, '');
+    const asFile = await run(['--state', file]);
+    expect(asFile).toMatchObject({ code: 2 });
+    expect(asFile.stderr).toMatch(
+      /^jumpbox-builder local: --state .*: this is a file, not a directory[^\n]*\n$/,
+    );
+
+    const dir = tempDir();
+    writeFileAtomic(join(dir, 'local.pid'), JSON.stringify({ pid: process.ppid }));
+    const busy = await run(['--state', dir]);
+    expect(busy).toMatchObject({ code: 2 });
+    expect(busy.stderr).toMatch(/used by a running `local` \(pid \d+\); stop it first/);
+  });
+
+  it('exit 1 with one line naming the port when a saved port is held by another program', async () => {
+    const dir = tempDir();
+    const server: Server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const held = (server.address() as { port: number }).port;
+    try {
+      const first = await prepareLocalState(
+        { dir, timeScale: 60, timeScaleGiven: false, port: 0, log: () => undefined },
+        (path) => writeFileAtomic(path, '{}\n'),
+      );
+      first.release();
+      writeFileAtomic(
+        first.paths.config,
+        serializeLocalStateFile({ ...first.config, ports: { ...first.config.ports, table: held } }),
+      );
+      const taken = await run(['--state', dir]);
+      expect(taken).toMatchObject({ code: 1 });
+      expect(taken.stderr).toMatch(
+        new RegExp(`port ${held} \\(Azurite table, saved in .*local\\.json\\) is in use`),
+      );
+      expect(taken.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      server.close();
+    }
   });
 });
