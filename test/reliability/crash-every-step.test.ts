@@ -30,9 +30,15 @@ import { STAGING_ACCOUNT_POOL } from '../../src/local/azurite.js';
 import { VirtualClock } from '../../src/local/clock.js';
 import { appSettingsFor } from '../../src/local/scenarios/index.js';
 import { LocalTestCredential } from '../../src/local/test-credential.js';
-import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { BuildRecordStore } from '../../src/records/build-records.js';
 import { sharedAzurite } from '../support/azurite.js';
+import {
+  buildInstanceStatus,
+  type InstanceStatusView,
+  isFinished,
+  runJanitor,
+  StallDetector,
+} from './fixtures/build-watch.js';
 
 const SCALE = 120;
 const FULL = process.env.RUN_CRASH_TEST === '1';
@@ -173,7 +179,7 @@ describe(`SIGKILL of the host ${FULL ? 'at every step' : 'at sampled steps (RUN_
     const killedInside = new Set<string>();
     let kills = 0;
     let buildId: string | undefined;
-    let status: { runtimeStatus?: string } | undefined;
+    let status: InstanceStatusView | undefined;
     let seen = 0;
     for (let lifeNo = 0; lifeNo < 400; lifeNo++) {
       let current: Life | undefined;
@@ -210,22 +216,17 @@ describe(`SIGKILL of the host ${FULL ? 'at every step' : 'at sampled steps (RUN_
           buildId = body.buildId;
         }
         // Wait for this life to die, or for the build to end; fail clearly when nothing moves.
-        let idle = 0;
-        let last = progress;
+        const stall = new StallDetector(STALL_TICKS);
+        stall.poll(progress);
         for (;;) {
           const dead = await Promise.race([
             life.exited.then(() => true),
             new Promise((r) => setTimeout(() => r(false), 200)),
           ]);
           if (dead) break;
-          const r = await fetch(
-            `${life.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${functionKey}`,
-          ).catch(() => undefined);
-          status = r?.ok ? ((await r.json()) as { runtimeStatus?: string }) : status;
-          if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
-          idle = progress === last ? idle + 1 : 0;
-          last = progress;
-          if (idle >= STALL_TICKS) {
+          status = (await buildInstanceStatus(life.baseUrl, functionKey, DEF)) ?? status;
+          if (isFinished(status)) break;
+          if (stall.poll(progress)) {
             kill(life);
             throw new Error(describeStall(lifeNo, status));
           }
@@ -233,13 +234,9 @@ describe(`SIGKILL of the host ${FULL ? 'at every step' : 'at sampled steps (RUN_
       } finally {
         clearInterval(watch);
       }
-      if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) {
+      if (isFinished(status)) {
         // Let the janitor run once in this last life, then stop it.
-        await fetch(`${life.baseUrl}/admin/functions/buildImageContributorJanitor?code=${functionKey}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-        });
+        await runJanitor(life.baseUrl, functionKey);
         await new Promise((r) => setTimeout(r, 1500));
         kill(life);
         await life.exited;

@@ -23,7 +23,13 @@ import { createAzureClients } from '../../src/azure/clients.js';
 import { processIsAlive, statePaths } from '../../src/local/local-state.js';
 import { IMAGE_CONTRIBUTOR_ROLE_GUID } from '../../src/local/scenarios/default.js';
 import { LocalTestCredential } from '../../src/local/test-credential.js';
-import { buildInstanceId } from '../../src/orchestration/contracts.js';
+import {
+  buildInstanceStatus,
+  type InstanceStatusView,
+  isFinished,
+  runJanitor,
+  StallDetector,
+} from './fixtures/build-watch.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const DEF = 'aks-jumpbox';
@@ -150,7 +156,7 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
     const lives: Info[] = [];
     const killedAt: string[] = [];
     let buildId: string | undefined;
-    let status: { runtimeStatus?: string; customStatus?: unknown } | undefined;
+    let status: InstanceStatusView | undefined;
     let last: EmulatorState | undefined;
     let life: Life | undefined;
     for (let lifeNo = 0; lifeNo <= KILL_POINTS.length; lifeNo++) {
@@ -171,8 +177,7 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
         buildId = ((await res.json()) as { buildId: string }).buildId;
       }
       const killPoint = KILL_POINTS[lifeNo];
-      let idle = 0;
-      let fingerprint = '';
+      const stall = new StallDetector(STALL_POLLS);
       for (;;) {
         await new Promise((r) => setTimeout(r, 200));
         if (life.child.exitCode !== null || life.child.signalCode !== null) {
@@ -187,10 +192,7 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
         }
         try {
           last = await control<EmulatorState>(life.info, '/state');
-          const r = await fetch(
-            `${life.info.baseUrl}/runtime/webhooks/durabletask/instances/${buildInstanceId(DEF)}?code=${life.info.functionKey}`,
-          );
-          status = r.ok ? ((await r.json()) as typeof status) : status;
+          status = (await buildInstanceStatus(life.info.baseUrl, life.info.functionKey, DEF)) ?? status;
         } catch {
           continue; // the process is going down (a crash fault): seen at the next poll
         }
@@ -200,11 +202,8 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
           killedAt.push(killPoint);
           break;
         }
-        if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
-        const now = JSON.stringify([last, status]);
-        idle = now === fingerprint ? idle + 1 : 0;
-        fingerprint = now;
-        if (idle >= STALL_POLLS) {
+        if (isFinished(status)) break;
+        if (stall.poll(JSON.stringify([last, status]))) {
           throw new Error(
             `life ${lifeNo} stalled${killPoint ? ` before "${killPoint}"` : ''}: instance ${JSON.stringify(status)}; emulator ${JSON.stringify(last)}; stderr:\n${life.stderr().slice(-2000)}`,
           );
@@ -215,7 +214,7 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
         await waitGone(azuritePid, `Azurite after the kill (${killPoint})`);
         continue;
       }
-      if (status?.runtimeStatus && !['Pending', 'Running'].includes(status.runtimeStatus)) break;
+      if (isFinished(status)) break;
     }
     expect(
       { killedAt, runtimeStatus: status?.runtimeStatus },
@@ -226,11 +225,7 @@ describe('local --state DIR: SIGKILL at the grant and at the run, restart on the
     const info = life!.info;
 
     // Let the janitor run once, then wait (bounded) until no Image Contributor assignment is left.
-    await fetch(`${info.baseUrl}/admin/functions/buildImageContributorJanitor?code=${info.functionKey}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
+    await runJanitor(info.baseUrl, info.functionKey);
     const deadline = Date.now() + 30_000;
     let state = await control<EmulatorState>(info, '/state');
     while (state.roleAssignments.some(isImageContributor) && Date.now() < deadline) {
