@@ -2,8 +2,10 @@
  * `npm run local -- --state DIR`, killed and restarted (issue #16): the real CLI process (node with the tsx
  * loader, so that SIGKILL reaches the process that holds the app, the ARM emulator and Azurite's parent) is
  * killed with SIGKILL
- *  - once the build's Image Contributor role assignment exists (read through the emulator's control API),
+ *  - once the build's Image Contributor role assignment exists,
  *  - once the Image Builder run has started,
+ *  - while the run customizes,
+ *  - once the grant is revoked,
  * and started again on the same DIR each time. Everything dies together here (unlike
  * crash-every-step.test.ts, where Azure outlives the app), so this checks the state kept in DIR: the same
  * URLs and key answer, the build finishes Succeeded with each effect applied once (one template, one image,
@@ -121,20 +123,19 @@ const isImageContributor = (a: { roleDefinitionId: string }) =>
 /**
  * How each life ends, in order. `crash` faults (docs/emulator.md, POST /faults) make the emulator answer the
  * call, save its state and SIGKILL the whole `local` process: the effect is applied and the app dies before
- * it records the answer. The last one is a SIGKILL from here once the control API shows the run customizing.
+ * it records the answer. The third is a SIGKILL from here once the control API shows the run customizing.
  */
 const GRANT = 'PUT inside the grant';
 const RUN = 'POST inside the start of the run';
 const CUSTOMIZING = 'SIGKILL while the run is customizing';
-const KILL_POINTS = [GRANT, RUN, CUSTOMIZING] as const;
+const REVOKE = 'DELETE inside the revoke of the grant';
+const KILL_POINTS = [GRANT, RUN, CUSTOMIZING, REVOKE] as const;
+const GRANT_PATH =
+  '/resourceGroups/rg-jumpbox-images/providers/Microsoft\\.Authorization/roleAssignments/[^/]+$';
 const CRASH_FAULTS = [
-  {
-    method: 'PUT',
-    path: '/resourceGroups/rg-jumpbox-images/providers/Microsoft\\.Authorization/roleAssignments/[^/]+$',
-    kind: 'crash',
-    times: 1,
-  },
+  { method: 'PUT', path: GRANT_PATH, kind: 'crash', times: 1 },
   { method: 'POST', path: '/imageTemplates/[^/]+/run$', kind: 'crash', times: 1 },
+  { method: 'DELETE', path: GRANT_PATH, kind: 'crash', times: 1 },
 ];
 const customizing = (s: EmulatorState) =>
   s.imageTemplates.some((t) => t.lastRunStatus?.runSubState === 'Customizing');
@@ -151,7 +152,7 @@ async function waitGone(pid: number, what: string): Promise<void> {
   }
 }
 
-describe('local --state DIR: SIGKILL at the grant and at the run, restart on the same DIR', () => {
+describe('local --state DIR: SIGKILL at the grant, the run, while customizing and at the revoke; restart on the same DIR', () => {
   it('same URLs and key; the build finishes once; no grant left; the log archived', async () => {
     const lives: Info[] = [];
     const killedAt: string[] = [];
