@@ -13,7 +13,8 @@
  * Not saved: the recorded exchanges (`--record FILE` keeps its own file) and the throttle's token
  * counts (the buckets start full, as they would have refilled while the process was down).
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../write-atomic.js';
 import type { ImageBuilderService, ImageBuilderSnapshot } from './aib/image-templates.js';
 import type { ContextSnapshot, EmulatorContext } from './context.js';
 import type { FaultInjector, FaultSnapshot } from './faults.js';
@@ -112,13 +113,11 @@ export class EmulatorStateFile {
     return snapshot;
   }
 
-  /** Writes the state atomically (temporary file + rename), owner-only, unless it is unchanged. */
+  /** Writes the state atomically (write-atomic.ts: temporary file, fsync, rename), owner-only, unless unchanged. */
   save(snapshot: EmulatorSnapshot): boolean {
     const key = contentKey(snapshot);
     if (key === this.lastKey) return false;
-    const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(snapshot), { mode: 0o600 });
-    renameSync(temp, this.path);
+    writeFileAtomic(this.path, JSON.stringify(snapshot));
     this.lastKey = key;
     return true;
   }
