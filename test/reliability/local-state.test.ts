@@ -14,7 +14,7 @@
  * A stall detector fails the test with the last state when a life makes no progress for STALL_POLLS polls.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAzureClients } from '../../src/azure/clients.js';
+import { SecretScanner } from '../../src/faults/secrets.js';
 import { processIsAlive, statePaths } from '../../src/local/local-state.js';
 import { IMAGE_CONTRIBUTOR_ROLE_GUID } from '../../src/local/scenarios/default.js';
 import { LocalTestCredential } from '../../src/local/test-credential.js';
@@ -283,6 +284,16 @@ if (!FULL)
         .downloadToBuffer();
       expect(log.length).toBeGreaterThan(0);
 
+      // No credential in what DIR keeps for the emulator and the host, nor in what local printed: the only
+      // secret in DIR is the function key in local.json (0600), by design.
+      const scanner = new SecretScanner([info.functionKey]);
+      const files = [paths.armState, paths.scenario, ...filesUnder(paths.durable)];
+      for (const f of files) scanner.scan(f, readFileSync(f, 'utf8'));
+      scanner.scan('local stderr', life!.stderr());
+      // The emulator's state, the scenario and at least one instance journal.
+      expect(files.length).toBeGreaterThan(2);
+      expect(scanner.findings).toEqual([]);
+
       // A graceful stop still exits 0 and stops Azurite.
       const azurite = JSON.parse(readFileSync(paths.azuritePid, 'utf8')) as { pid: number };
       life!.child.kill('SIGTERM');
@@ -302,6 +313,12 @@ function callPattern(pathname: string): string {
     .split('/')
     .map((seg) => (generic(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   return `^${segments.join('/')}$`;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 /** Mutating calls every build makes (so the build under test must have died inside each). */
