@@ -99,6 +99,9 @@ export const vulnerabilityCountsSchema = z
   .describe('Vulnerability findings in the image by severity (docs/provenance.md).')
   .register(apiSchemas, { id: 'VulnerabilityCounts' });
 
+/** Lower-case hex SHA-256 of an archived blob's bytes. */
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const buildRecordSchema = z
   .object({
     buildId: z.string(),
@@ -139,8 +142,21 @@ export const buildRecordSchema = z
       .optional()
       .describe('Authorization refusals while the grant was not yet effective.'),
     sbom: z.string().optional().describe('Archived CycloneDX SBOM of the image (blob URL, no SAS).'),
+    sbomSha256: sha256Schema
+      .optional()
+      .describe('SHA-256 of the archived SBOM as the build wrote it (absent on older records).'),
     provenance: z.string().optional().describe('Archived provenance record (blob URL, no SAS).'),
+    provenanceSha256: sha256Schema
+      .optional()
+      .describe(
+        'SHA-256 of provenance.json as the build wrote it; the image tag jumpbox-provenance-sha256 holds the same value. `provenance BUILD_ID` checks the blob against it (docs/provenance.md). Absent on older records.',
+      ),
     vulnerabilities: vulnerabilityCountsSchema.optional(),
+    vulnerabilitiesSha256: sha256Schema
+      .optional()
+      .describe(
+        'SHA-256 of the archived vulnerability report (vulnerabilities.report) as the build wrote it (absent on older records).',
+      ),
   })
   .register(apiSchemas, { id: 'BuildRecord' });
 

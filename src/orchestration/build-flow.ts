@@ -599,13 +599,18 @@ function* finish(
   return output;
 }
 
-/** The build's supply-chain fields (record and output): links and counts, only those that exist. */
+/** The build's supply-chain fields (record and output): links, their SHA-256 and counts, only those that exist. */
 function supplyChainView(sc: SupplyChainResult | undefined): SupplyChainFields {
   if (!sc) return {};
   return {
     ...(sc.sbom ? { sbom: sc.sbom } : {}),
+    ...(sc.sbom && sc.sbomSha256 ? { sbomSha256: sc.sbomSha256 } : {}),
     ...(sc.provenance ? { provenance: sc.provenance } : {}),
+    ...(sc.provenance && sc.provenanceSha256 ? { provenanceSha256: sc.provenanceSha256 } : {}),
     ...(sc.vulnerabilities ? { vulnerabilities: sc.vulnerabilities } : {}),
+    ...(sc.vulnerabilities && sc.vulnerabilitiesSha256
+      ? { vulnerabilitiesSha256: sc.vulnerabilitiesSha256 }
+      : {}),
   };
 }
 

@@ -93,9 +93,15 @@ export interface VulnerabilityCounts {
 export interface SupplyChainFields {
   /** Archived CycloneDX SBOM of the image (blob URL, no SAS). */
   readonly sbom?: string | undefined;
+  /** SHA-256 (hex) of the archived SBOM's bytes, as written by the build. */
+  readonly sbomSha256?: string | undefined;
   /** Archived provenance record (blob URL, no SAS). */
   readonly provenance?: string | undefined;
+  /** SHA-256 (hex) of provenance.json as written; also the image's `jumpbox-provenance-sha256` tag. */
+  readonly provenanceSha256?: string | undefined;
   readonly vulnerabilities?: VulnerabilityCounts | undefined;
+  /** SHA-256 (hex) of the archived vulnerability report's bytes, as written by the build. */
+  readonly vulnerabilitiesSha256?: string | undefined;
 }
 
 /** Output of BUILD_ORCHESTRATOR. */

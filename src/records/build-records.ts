@@ -79,10 +79,19 @@ export interface BuildRecord {
   readonly polls?: number | undefined;
   /** Archived CycloneDX SBOM of the image (blob URL, no SAS; docs/provenance.md). */
   readonly sbom?: string | undefined;
+  /** SHA-256 (hex) of the archived SBOM as the build wrote it (absent on records older than the field). */
+  readonly sbomSha256?: string | undefined;
   /** Archived provenance record (blob URL, no SAS). */
   readonly provenance?: string | undefined;
+  /**
+   * SHA-256 (hex) of provenance.json as the build wrote it; the CLI checks the blob against it. Absent on
+   * records older than the field (their blob cannot be verified from the record).
+   */
+  readonly provenanceSha256?: string | undefined;
   /** Vulnerability findings by severity, the ones that failed the gate, and the archived report. */
   readonly vulnerabilities?: VulnerabilityCounts | undefined;
+  /** SHA-256 (hex) of the archived vulnerability report as the build wrote it. */
+  readonly vulnerabilitiesSha256?: string | undefined;
 }
 
 /** What identifies a row without a lookup. */
@@ -150,8 +159,11 @@ interface StoredEntity {
   grantRefusals?: number;
   polls?: number;
   sbom?: string;
+  sbomSha256?: string;
   provenance?: string;
+  provenanceSha256?: string;
   vulnerabilitiesJson?: string;
+  vulnerabilitiesSha256?: string;
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {
@@ -193,8 +205,11 @@ function fromEntity(e: TableEntityResult<StoredEntity>): BuildRecord {
     grantRefusals: e.grantRefusals,
     polls: e.polls,
     sbom: e.sbom,
+    sbomSha256: e.sbomSha256,
     provenance: e.provenance,
+    provenanceSha256: e.provenanceSha256,
     vulnerabilities: parseJson<VulnerabilityCounts | undefined>(e.vulnerabilitiesJson, undefined),
+    vulnerabilitiesSha256: e.vulnerabilitiesSha256,
   };
 }
 
@@ -216,7 +231,10 @@ function patchProperties(patch: BuildRecordPatch): Partial<StoredEntity> {
     'startedAt',
     'finishedAt',
     'sbom',
+    'sbomSha256',
     'provenance',
+    'provenanceSha256',
+    'vulnerabilitiesSha256',
   ] as const;
   for (const k of copy) {
     const v = patch[k];

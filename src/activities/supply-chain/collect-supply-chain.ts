@@ -42,12 +42,15 @@ export interface CollectSupplyChainInput {
 }
 
 export interface SupplyChainResult {
-  /** Archived CycloneDX SBOM (blob URL, no SAS). */
+  /** Archived CycloneDX SBOM (blob URL, no SAS) and the SHA-256 of the bytes written. */
   readonly sbom?: string | undefined;
+  readonly sbomSha256?: string | undefined;
   /** Archived provenance record (blob URL, no SAS) and the SHA-256 of its bytes. */
   readonly provenance?: string | undefined;
   readonly provenanceSha256?: string | undefined;
   readonly vulnerabilities?: VulnerabilityCounts | undefined;
+  /** SHA-256 of the archived vulnerability report's bytes (when it was archived). */
+  readonly vulnerabilitiesSha256?: string | undefined;
   /** Set when the scan step failed the build on the gate. */
   readonly failure?: BuildFailure | undefined;
   /** What could not be read from the log (missing blocks, hash mismatches). */
@@ -190,8 +193,10 @@ export async function collectSupplyChain(
   );
   return {
     sbom,
+    sbomSha256: sbom ? found.sbom?.sha256 : undefined,
     provenance: provenanceUrl,
     provenanceSha256,
+    vulnerabilitiesSha256: reportUrl ? found.vulnerabilities?.sha256 : undefined,
     vulnerabilities:
       verdict && reportUrl
         ? { ...verdict.counts, blocking: capped(blocking ?? []), report: reportUrl }
