@@ -6,9 +6,13 @@
  * then reads the archived provenance.json that the record links to, with the caller's own Microsoft Entra
  * identity (DefaultAzureCredential; Storage Blob Data Reader on the archive — no SAS, no key), as for the
  * archived logs (docs/operations.md). docs/provenance.md explains the fields.
- * Exit codes: 0 shown; 1 the build has no provenance record (it did not reach its run); 2 usage, network,
- * HTTP or storage errors.
+ * The blob's SHA-256 is checked against the one the build wrote into its record (`provenanceSha256`): a
+ * mismatch is reported in one line and nothing of the blob is shown; a record older than the field is
+ * shown with a warning that it cannot be verified.
+ * Exit codes: 0 shown; 1 the build has no provenance record (it did not reach its run) or the blob does
+ * not match the record's SHA-256; 2 usage, network, HTTP or storage errors.
  */
+import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { formatProvenance, type ProvenanceRecord } from '../../supply-chain/provenance.js';
 import { authForApp, DEFAULT_KEY_ENV, parseAppConnection } from '../app-connection.js';
@@ -25,16 +29,18 @@ export const PROVENANCE_HELP = `${USAGE}
 Shows the provenance record of a build: source image and version, template name and content hash, every
 tool with version, SHA-256 and source URL, the customizer scripts' SHA-256, the vulnerability gate and
 its findings, times and result (docs/provenance.md). The record is read from the archive with your own
-Microsoft Entra identity (DefaultAzureCredential; Storage Blob Data Reader on the archive container).
+Microsoft Entra identity (DefaultAzureCredential; Storage Blob Data Reader on the archive container),
+and its SHA-256 is checked against the one the build wrote into its record: a blob changed after the
+build is refused, not shown. Records from before the check are shown with a warning on stderr.
   BUILD_ID               the build id (POST /api/builds answered it; the build's record shows it)
   --url URL              the function app, e.g. https://my-app.azurewebsites.net (http:// only for localhost)
-  --json                 the record as stored (JSON) on stdout
+  --json                 {provenance, sha256, recordedSha256, verified, record} on stdout (record: as stored)
   --key-env NAME         environment variable holding the function key (default ${DEFAULT_KEY_ENV})
   --auth key|entra       function key (default) or a Microsoft Entra token from DefaultAzureCredential
   --audience URI         with --auth entra: the API's audience, api://<client id> (default $${AUDIENCE_ENV})
 
-Exit codes: 0 shown; 1 the build has no provenance record (it ended before its run); 2 usage, network,
-HTTP or storage errors.
+Exit codes: 0 shown; 1 the build has no provenance record (it ended before its run), or the blob's
+SHA-256 differs from the record's (changed after the build); 2 usage, network, HTTP or storage errors.
 `;
 
 export interface ProvenanceOptions {
@@ -52,8 +58,37 @@ export interface ProvenanceIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly credential?: () => Promise<TokenCredential>;
-  /** Reads a blob with the caller's identity (default: BlobClient with DefaultAzureCredential). */
-  readonly readBlob?: (url: string) => Promise<string>;
+  /** Reads a blob's bytes with the caller's identity (default: BlobClient with DefaultAzureCredential). */
+  readonly readBlob?: (url: string) => Promise<Uint8Array>;
+}
+
+/** What --json prints: the record as stored, and whether its bytes matched the build record's SHA-256. */
+export interface ProvenanceJson {
+  readonly provenance: string;
+  /** SHA-256 (hex) of the blob as read now. */
+  readonly sha256: string;
+  /** SHA-256 the build wrote into its record; null for records from before the field. */
+  readonly recordedSha256: string | null;
+  /** True when both are equal; false only for records without a hash (a mismatch prints nothing). */
+  readonly verified: boolean;
+  readonly record: ProvenanceRecord;
+}
+
+/** A value from the record or the URL, on one line: control and line-separator characters escaped. */
+function oneLine(value: string): string {
+  let out = '';
+  for (const c of value) {
+    const code = c.codePointAt(0) ?? 0;
+    const breaks = code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+    out += breaks ? `\\u${code.toString(16).padStart(4, '0')}` : c;
+  }
+  return out;
+}
+
+/** The one line that reports a provenance blob whose bytes differ from the build record's SHA-256. */
+export function mismatchLine(url: string, actual: string, recorded: unknown): string {
+  const shown = typeof recorded === 'string' ? oneLine(recorded) : oneLine(JSON.stringify(recorded) ?? '');
+  return `${oneLine(url)} was changed after the build: its sha256 is ${actual}, the build record says ${shown} (the image tag jumpbox-provenance-sha256 holds the hash from build time); not shown, do not trust its content`;
 }
 
 export function parseProvenanceArgs(argv: readonly string[]): ProvenanceOptions {
@@ -83,10 +118,12 @@ export function parseProvenanceArgs(argv: readonly string[]): ProvenanceOptions 
 }
 
 /** Reads a blob with DefaultAzureCredential (the caller's Entra identity; no SAS, no key). */
-async function readBlobWithEntra(url: string, credential: () => Promise<TokenCredential>): Promise<string> {
+async function readBlobWithEntra(
+  url: string,
+  credential: () => Promise<TokenCredential>,
+): Promise<Uint8Array> {
   const { BlobClient } = await import('@azure/storage-blob');
-  const buffer = await new BlobClient(url, await credential()).downloadToBuffer();
-  return buffer.toString('utf8');
+  return new BlobClient(url, await credential()).downloadToBuffer();
 }
 
 export async function runProvenance(options: ProvenanceOptions, io: ProvenanceIo): Promise<number> {
@@ -115,7 +152,7 @@ export async function runProvenance(options: ProvenanceOptions, io: ProvenanceIo
   const text = await res.text();
   if (res.status === 401 || res.status === 403) return fail(`HTTP ${res.status}: ${auth.rejectedHint}`);
   let body: {
-    record?: { provenance?: string; status?: string } | null;
+    record?: { provenance?: string; provenanceSha256?: unknown; status?: string } | null;
     status?: string;
     title?: string;
     detail?: string;
@@ -136,7 +173,7 @@ export async function runProvenance(options: ProvenanceOptions, io: ProvenanceIo
       EXIT.buildFailed,
     );
   }
-  let raw: string;
+  let raw: Uint8Array;
   try {
     raw = await (io.readBlob ?? ((u) => readBlobWithEntra(u, io.credential ?? defaultCredential)))(url);
   } catch (e) {
@@ -145,15 +182,34 @@ export async function runProvenance(options: ProvenanceOptions, io: ProvenanceIo
       `cannot read ${url} with your Microsoft Entra identity: ${first}. It needs Storage Blob Data Reader on the archive (docs/provenance.md)`,
     );
   }
+  const sha256 = createHash('sha256').update(raw).digest('hex');
+  const recorded = body.record?.provenanceSha256;
+  const hasHash = recorded !== undefined && recorded !== null;
+  if (hasHash && recorded !== sha256) return fail(mismatchLine(url, sha256, recorded), EXIT.buildFailed);
   let record: ProvenanceRecord;
   try {
-    record = JSON.parse(raw) as ProvenanceRecord;
+    record = JSON.parse(Buffer.from(raw).toString('utf8')) as ProvenanceRecord;
   } catch {
     return fail(`${url} is not JSON`);
   }
-  io.stdout(
-    options.json ? `${JSON.stringify(record, null, 2)}\n` : `provenance  ${url}\n${formatProvenance(record)}`,
-  );
+  if (!hasHash) {
+    io.stderr(
+      `jumpbox-builder provenance: warning: the record of ${options.buildId} has no provenanceSha256 (written before builds recorded it), so ${oneLine(url)} cannot be verified; compare its sha256 ${sha256} with the image tag jumpbox-provenance-sha256\n`,
+    );
+  }
+  if (options.json) {
+    const out: ProvenanceJson = {
+      provenance: url,
+      sha256,
+      recordedSha256: hasHash ? sha256 : null,
+      verified: hasHash,
+      record,
+    };
+    io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    const check = hasHash ? 'verified: matches the build record' : 'NOT verified: the record has no hash';
+    io.stdout(`provenance  ${url}\nsha256      ${sha256} (${check})\n${formatProvenance(record)}`);
+  }
   return EXIT.ok;
 }
 
