@@ -81,6 +81,48 @@ describe('BuildRecordStore against Azurite', () => {
     expect((await store.get('b-ok'))?.logArchivalError).toBeUndefined();
   });
 
+  it('keeps the SHA-256 of the archived SBOM, report and provenance; a record written without them reads back without them', async () => {
+    const store = freshStore();
+    const ref = { buildId: 'b-sc', definition: 'aks-jumpbox', requestedAt: '2026-01-01T10:00:00.000Z' };
+    const hex = (c: string) => c.repeat(64);
+    const supplyChain = {
+      sbom: 'https://st/aib-logs/aks-jumpbox/b-sc/sbom.cdx.json',
+      sbomSha256: hex('a'),
+      provenance: 'https://st/aib-logs/aks-jumpbox/b-sc/provenance.json',
+      provenanceSha256: hex('b'),
+      vulnerabilities: {
+        critical: 0,
+        high: 0,
+        medium: 0,
+        low: 3,
+        unknown: 0,
+        blocking: [],
+        report: 'https://st/aib-logs/aks-jumpbox/b-sc/vulnerabilities.json',
+      },
+      vulnerabilitiesSha256: hex('c'),
+    };
+    await store.create({ ...ref, ...base });
+    await store.update(ref, { status: 'Succeeded', phase: 'done', ...supplyChain });
+    // A later patch without them (Merge semantics in update) leaves them as they are.
+    await store.update(ref, { polls: 7 });
+    expect(await store.get('b-sc')).toMatchObject({ ...supplyChain, polls: 7 });
+    expect((await store.list({ definition: 'aks-jumpbox' }))[0]).toMatchObject(supplyChain);
+
+    // A record from before the fields existed: links only, the hashes read back as absent.
+    const old = { ...ref, buildId: 'b-old' };
+    await store.update(old, {
+      ...base,
+      status: 'Succeeded',
+      sbom: supplyChain.sbom,
+      provenance: supplyChain.provenance,
+    });
+    const read = await store.get('b-old');
+    expect(read).toMatchObject({ provenance: supplyChain.provenance, sbom: supplyChain.sbom });
+    expect(read?.provenanceSha256).toBeUndefined();
+    expect(read?.sbomSha256).toBeUndefined();
+    expect(read?.vulnerabilitiesSha256).toBeUndefined();
+  });
+
   it('update creates the row when the entry point did not', async () => {
     const store = freshStore();
     const ref = { buildId: 'b-2', definition: 'd', requestedAt: '2026-01-01T10:00:00.000Z' };

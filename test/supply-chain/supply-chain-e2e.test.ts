@@ -3,13 +3,16 @@
  * (whose Image Builder runs the scan customizer's gate from the template: src/local/arm-emulator/aib/
  * scan-output.ts), Azurite, one virtual clock (it starts 2026-01-01T00:00Z).
  * - a clean build: SBOM, report and provenance archived beside the logs and linked from the record and the
- *   output; the image tagged with the provenance URL and the SHA-256 of its bytes;
+ *   output; the record carries the SHA-256 of each archived blob, and the image is tagged with the provenance
+ *   URL and the same SHA-256; `provenance BUILD_ID` reads the real record and blob and verifies it;
  * - a fixable finding (CVE-2024-6387 in openssh-server) fails the gate: VulnerabilityGateFailed naming it,
  *   grant removed, logs and report archived;
  * - the same finding allowlisted until 2026-01-03 passes; after that day the same definition fails again;
  * - a definition distributing to a managed image and a gallery: both carry the provenance tags.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ProvenanceJson, runProvenance } from '../../src/cli/commands/provenance.js';
 import { type BuildOutput, buildInstanceId } from '../../src/orchestration/contracts.js';
 import type { ProvenanceRecord } from '../../src/supply-chain/provenance.js';
 import { type BuildHost, startBuildHost } from '../orchestration/build-host.js';
@@ -83,14 +86,19 @@ function archive() {
     .getContainerClient(b.env.ARCHIVE_CONTAINER!);
 }
 
-async function blobText(url: string): Promise<string> {
+async function blobBytes(url: string): Promise<Buffer> {
   const prefix = `${archive().url}/`;
   expect(url.startsWith(prefix)).toBe(true);
-  const buf = await archive()
+  return archive()
     .getBlockBlobClient(decodeURIComponent(url.slice(prefix.length)))
     .downloadToBuffer();
-  return buf.toString('utf8');
 }
+
+async function blobText(url: string): Promise<string> {
+  return (await blobBytes(url)).toString('utf8');
+}
+
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function imageContributorAssignments() {
   const guid = b.env.IMAGE_CONTRIBUTOR_ROLE_ID!.slice(b.env.IMAGE_CONTRIBUTOR_ROLE_ID!.lastIndexOf('/') + 1);
@@ -127,6 +135,15 @@ describe('supply chain end to end', () => {
       provenance: output.provenance,
       vulnerabilities: output.vulnerabilities,
     });
+    // The record carries the SHA-256 of each blob as archived, and so does the output.
+    expect(rec?.sbomSha256).toBe(sha256Of(await blobBytes(output.sbom!)));
+    expect(rec?.vulnerabilitiesSha256).toBe(sha256Of(await blobBytes(output.vulnerabilities!.report)));
+    expect(rec?.provenanceSha256).toBe(sha256Of(await blobBytes(output.provenance!)));
+    expect(output).toMatchObject({
+      sbomSha256: rec?.sbomSha256,
+      provenanceSha256: rec?.provenanceSha256,
+      vulnerabilitiesSha256: rec?.vulnerabilitiesSha256,
+    });
 
     const sbom = JSON.parse(await blobText(output.sbom!)) as {
       bomFormat: string;
@@ -155,11 +172,52 @@ describe('supply chain end to end', () => {
     expect(kubectl?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(p.times.runStartedAt! < p.times.runEndedAt!).toBe(true);
 
-    const { createHash } = await import('node:crypto');
     const tags = tagsOf(output.imageId!);
     expect(tags['jumpbox-provenance']).toBe(output.provenance);
     expect(tags['jumpbox-provenance-sha256']).toBe(createHash('sha256').update(provenanceText).digest('hex'));
+    expect(tags['jumpbox-provenance-sha256']).toBe(rec?.provenanceSha256);
     expect(tags['jumpbox-provenance']).not.toMatch(/[?&]sig=/);
+
+    // `provenance BUILD_ID` on this build's real record (as GET /api/builds/{id} answers it) and its
+    // archived blob: verified. Then the blob is overwritten in the archive: refused, in one line.
+    const cli = (json: boolean) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const done = runProvenance(
+        { buildId, url: 'https://app.example.net', json, keyEnv: 'K', auth: 'key' },
+        {
+          env: { K: 'function-key' },
+          fetch: (async () =>
+            new Response(JSON.stringify({ buildId, status: rec?.status, record: rec }), {
+              status: 200,
+            })) as unknown as typeof fetch,
+          stdout: (t) => out.push(t),
+          stderr: (t) => err.push(t),
+          readBlob: blobBytes,
+        },
+      );
+      return done.then((code) => ({ code, out: out.join(''), err: err.join('') }));
+    };
+    const genuine = await cli(true);
+    expect((JSON.parse(genuine.out) as ProvenanceJson).record).toEqual(p);
+    expect(genuine).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(genuine.out)).toMatchObject({
+      provenance: output.provenance,
+      sha256: rec?.provenanceSha256,
+      verified: true,
+      record: { buildId },
+    });
+    const forged = provenanceText.replace('"result": "Succeeded"', '"result": "Succeeded" ');
+    expect(forged).not.toBe(provenanceText);
+    await archive()
+      .getBlockBlobClient(`aks-jumpbox/${buildId}/provenance.json`)
+      .upload(forged, Buffer.byteLength(forged));
+    const tampered = await cli(false);
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toBe('');
+    expect(tampered.err).toBe(
+      `jumpbox-builder provenance: ${output.provenance} was changed after the build: its sha256 is ${sha256Of(Buffer.from(forged))}, the build record says ${rec?.provenanceSha256} (the image tag jumpbox-provenance-sha256 holds the hash from build time); not shown, do not trust its content\n`,
+    );
   });
 
   it('a fixable High finding fails the gate: VulnerabilityGateFailed names it, grant removed, report archived', async () => {
@@ -227,6 +285,7 @@ describe('supply chain end to end', () => {
     for (const id of [output.imageId!, String(versions[0]!.id)]) {
       expect(tagsOf(id)['jumpbox-provenance']).toBe(output.provenance);
       expect(tagsOf(id)['jumpbox-provenance-sha256']).toMatch(/^[0-9a-f]{64}$/);
+      expect(tagsOf(id)['jumpbox-provenance-sha256']).toBe(output.provenanceSha256);
     }
   });
 });
