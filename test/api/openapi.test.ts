@@ -54,6 +54,15 @@ describe('OpenAPI document', () => {
     expect(JSON.stringify(record.properties?.logArchivalError)).toContain('LogArchivalFailed');
   });
 
+  it('documents the SHA-256 of the archived SBOM, report and provenance on a build record: optional, 64 hex', () => {
+    const record = doc.components.schemas.BuildRecord!;
+    for (const field of ['sbomSha256', 'provenanceSha256', 'vulnerabilitiesSha256']) {
+      expect(record.required ?? [], field).not.toContain(field);
+      expect(record.properties?.[field], field).toMatchObject({ type: 'string', pattern: '^[0-9a-f]{64}$' });
+    }
+    expect(JSON.stringify(record.properties?.provenanceSha256)).toContain('jumpbox-provenance-sha256');
+  });
+
   it('resolves every $ref to a component', () => {
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
       (m) => m[1]!,

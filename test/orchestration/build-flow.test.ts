@@ -395,16 +395,32 @@ describe('partial output after a cancelled or failed run', () => {
       runMinutes: 40,
       supplyChain: {
         sbom: 'https://a/s',
+        sbomSha256: 'a'.repeat(64),
         provenance: 'https://a/p',
         provenanceSha256: 'f'.repeat(64),
         vulnerabilities,
+        vulnerabilitiesSha256: 'c'.repeat(64),
         problems: [],
       },
     });
     const at = (n: string) => r.names.indexOf(n);
     expect(at(ACTIVITY.archiveLogs)).toBeLessThan(at(ACTIVITY.collectSupplyChain));
     expect(at(ACTIVITY.collectSupplyChain)).toBeLessThan(at(ACTIVITY.revokeImageContributor));
-    expect(r.output).toMatchObject({ sbom: 'https://a/s', provenance: 'https://a/p', vulnerabilities });
+    // Links and the SHA-256 of each archived blob, in the output and in the final record.
+    const supplyChain = {
+      sbom: 'https://a/s',
+      sbomSha256: 'a'.repeat(64),
+      provenance: 'https://a/p',
+      provenanceSha256: 'f'.repeat(64),
+      vulnerabilities,
+      vulnerabilitiesSha256: 'c'.repeat(64),
+    };
+    expect(r.output).toMatchObject(supplyChain);
+    const records = r.log.activities.filter((a) => a.name === ACTIVITY.recordBuild);
+    expect((records.at(-1)?.input as { patch: unknown }).patch).toMatchObject({
+      status: 'Succeeded',
+      ...supplyChain,
+    });
     const promote = r.log.activities.find((a) => a.name === ACTIVITY.promoteImage);
     expect(promote?.input).toMatchObject({
       provenance: 'https://a/p',
