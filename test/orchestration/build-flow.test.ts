@@ -417,7 +417,9 @@ describe('partial output after a cancelled or failed run', () => {
     };
     expect(r.output).toMatchObject(supplyChain);
     const records = r.log.activities.filter((a) => a.name === ACTIVITY.recordBuild);
-    expect((records.at(-1)?.input as { patch: unknown }).patch).toMatchObject({
+    const last = records.at(-1);
+    expect(last).toBeDefined();
+    expect((last!.input as { patch: unknown }).patch).toMatchObject({
       status: 'Succeeded',
       ...supplyChain,
     });
