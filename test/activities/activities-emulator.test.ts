@@ -256,6 +256,10 @@ describe('janitor: every ended build has a terminal record', () => {
       logs: ['https://archive/aks-jumpbox/b-completed/customization.log'],
       error: { code: 'RunFailed', message: 'customizer failed' },
       durations: {},
+      provenance: 'https://archive/aks-jumpbox/b-completed/provenance.json',
+      provenanceSha256: 'b'.repeat(64),
+      sbom: 'https://archive/aks-jumpbox/b-completed/sbom.cdx.json',
+      sbomSha256: 'a'.repeat(64),
     };
     const report = await sweepImageContributor(
       d,
@@ -271,6 +275,11 @@ describe('janitor: every ended build has a terminal record', () => {
       error: { code: 'RunFailed' },
       logUrls: output.logs,
       reason: 'r',
+      // The supply-chain links and their SHA-256 too, so `provenance BUILD_ID` can verify the blob.
+      provenance: output.provenance,
+      provenanceSha256: output.provenanceSha256,
+      sbom: output.sbom,
+      sbomSha256: output.sbomSha256,
     });
     // Once written, a later sweep leaves it alone.
     const again = await sweepImageContributor(

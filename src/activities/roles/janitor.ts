@@ -77,6 +77,13 @@ function terminalPatch(
     logUrls: [...out.logs],
     error: out.error,
     logArchivalError: out.logArchivalError,
+    // The supply-chain links and the SHA-256 the build wrote for each (provenance BUILD_ID checks it).
+    sbom: out.sbom,
+    sbomSha256: out.sbomSha256,
+    provenance: out.provenance,
+    provenanceSha256: out.provenanceSha256,
+    vulnerabilities: out.vulnerabilities,
+    vulnerabilitiesSha256: out.vulnerabilitiesSha256,
   };
 }
 
