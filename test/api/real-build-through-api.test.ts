@@ -1,9 +1,12 @@
 /**
  * End to end through the entry points with the REAL build orchestration: the CLI starts a build over HTTP
- * on the local host, the orchestration drives the ARM emulator, and the CLI reports the managed image.
+ * on the local host, the orchestration drives the ARM emulator, and the CLI reports the managed image;
+ * then `provenance BUILD_ID` reads the record over HTTP and verifies the archived blob against its SHA-256.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type BuildIo, EXIT, parseBuildArgs, runBuild } from '../../src/cli/commands/build.js';
+import { parseProvenanceArgs, runProvenance } from '../../src/cli/commands/provenance.js';
 import { buildInstanceId } from '../../src/orchestration/contracts.js';
 import { APP_ENTRY, type AppHost, startAppHost } from './app-host.js';
 
@@ -71,7 +74,36 @@ describe('a real build through the HTTP API', () => {
       app.harness.emulator.state.images().map((i) => String((i as { id: string }).id).toLowerCase()),
     ).toContain(imageId.toLowerCase());
     const listed = await app.call('GET', '/api/builds?definition=aks-jumpbox&status=Succeeded');
-    expect((listed.body as { builds: { imageId: string }[] }).builds[0]?.imageId).toBe(imageId);
+    const built = (listed.body as { builds: { imageId: string; buildId: string }[] }).builds[0];
+    expect(built?.imageId).toBe(imageId);
+
+    // GET /api/builds/{id} carries the SHA-256 the build wrote for provenance.json; the provenance
+    // command reads the record over HTTP and the blob from the archive, and verifies it.
+    const detail = (await app.call('GET', `/api/builds/${built!.buildId}`)).body as {
+      record: { provenance: string; provenanceSha256: string };
+    };
+    expect(detail.record.provenanceSha256).toMatch(/^[0-9a-f]{64}$/);
+    const container = app.harness.clients
+      .blobService(app.harness.appSettings.ARCHIVE_STORAGE_ACCOUNT_URL!)
+      .getContainerClient(app.harness.appSettings.ARCHIVE_CONTAINER!);
+    const readBlob = (url: string) =>
+      container
+        .getBlockBlobClient(decodeURIComponent(url.slice(container.url.length + 1)))
+        .downloadToBuffer();
+    const blob = await readBlob(detail.record.provenance);
+    expect(createHash('sha256').update(blob).digest('hex')).toBe(detail.record.provenanceSha256);
+    const shown: string[] = [];
+    const warned: string[] = [];
+    const provenanceCode = await runProvenance(
+      parseProvenanceArgs([built!.buildId, '--url', app.host.baseUrl, '--json']),
+      { ...io, stdout: (t) => shown.push(t), stderr: (t) => warned.push(t), readBlob },
+    );
+    expect(provenanceCode, warned.join('')).toBe(EXIT.ok);
+    expect(JSON.parse(shown.join(''))).toMatchObject({
+      verified: true,
+      sha256: detail.record.provenanceSha256,
+      record: { buildId: built!.buildId, image: imageId },
+    });
 
     // The terminal summary reached the webhook on the second attempt.
     expect(deliveries.map((d) => d.status)).toEqual([503, 204]);
