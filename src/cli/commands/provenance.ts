@@ -31,7 +31,8 @@ tool with version, SHA-256 and source URL, the customizer scripts' SHA-256, the 
 its findings, times and result (docs/provenance.md). The record is read from the archive with your own
 Microsoft Entra identity (DefaultAzureCredential; Storage Blob Data Reader on the archive container),
 and its SHA-256 is checked against the one the build wrote into its record: a blob changed after the
-build is refused, not shown. Records from before the check are shown with a warning on stderr.
+build is refused, not shown. Records of builds from before the hash was recorded are shown with a
+warning on stderr that they cannot be verified.
   BUILD_ID               the build id (POST /api/builds answered it; the build's record shows it)
   --url URL              the function app, e.g. https://my-app.azurewebsites.net (http:// only for localhost)
   --json                 {provenance, sha256, recordedSha256, verified, record} on stdout (record: as stored)
