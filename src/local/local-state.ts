@@ -12,9 +12,18 @@
  *
  * Files are replaced atomically (write-atomic.ts); the directory is 0700 and files 0600 (the function key).
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { freePort } from './azurite.js';
@@ -203,28 +212,64 @@ function readJson(path: string): Record<string, unknown> | undefined {
   }
 }
 
-/**
- * One `local` per DIR: DIR/local.pid names the running one (pid + start time, so a reused pid does not
- * count). A file left by a killed process is taken over. Returns the release function.
- */
-export function acquireStateLock(paths: StatePaths, dirArg: string): () => void {
-  const held = readJson(paths.lock);
-  if (held && typeof held.pid === 'number' && held.pid !== process.pid) {
-    const startTime = typeof held.startTime === 'string' ? held.startTime : undefined;
-    if (processIsAlive(held.pid, startTime)) {
-      throw new LocalStateError(
-        `--state ${dirArg}: used by a running \`local\` (pid ${held.pid}); stop it first (Ctrl+C there, or kill ${held.pid}) or give another --state directory`,
-      );
-    }
-  } else if (held && held.pid === process.pid) {
-    throw new LocalStateError(
-      `--state ${dirArg}: already used by this process; give another --state directory`,
+/** The kernel-held lock's name for DIR (Linux abstract socket: no file, freed when its process dies). */
+export function stateLockName(paths: StatePaths): string {
+  let real = paths.dir;
+  try {
+    real = realpathSync(paths.dir);
+  } catch {}
+  return `\0jumpbox-local/${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+}
+
+/** Listens on the DIR's abstract socket: resolves the server, or undefined when another process holds it. */
+function holdKernelLock(name: string): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'EADDRINUSE' ? resolve(undefined) : reject(e),
     );
+    server.listen({ path: name, exclusive: true }, () => {
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * One `local` per DIR. On Linux the lock is an abstract Unix socket named after DIR's real path
+ * (`stateLockName`): binding it is atomic and the kernel frees it when the holder dies, even by SIGKILL, so
+ * two starts at the same moment cannot both get through and a killed holder never blocks a restart.
+ * DIR/local.pid names the holder (pid + start time) for messages and, where there are no abstract sockets,
+ * is the lock itself (a file left by a killed process is taken over; that fallback is not atomic).
+ * Returns the release function.
+ */
+export async function acquireStateLock(paths: StatePaths, dirArg: string): Promise<() => void> {
+  const held = readJson(paths.lock);
+  const heldPid = held && typeof held.pid === 'number' ? held.pid : undefined;
+  const refuse = (pid: number | undefined) =>
+    new LocalStateError(
+      pid === process.pid
+        ? `--state ${dirArg}: already used by this process; give another --state directory`
+        : `--state ${dirArg}: used by a running \`local\`${pid === undefined ? '' : ` (pid ${pid})`}; stop it first (Ctrl+C there${pid === undefined ? '' : `, or kill ${pid}`}) or give another --state directory`,
+    );
+  let server: Server | undefined;
+  if (process.platform === 'linux') {
+    server = await holdKernelLock(stateLockName(paths));
+    if (!server) throw refuse(heldPid);
+  } else if (heldPid !== undefined) {
+    const startTime = typeof held?.startTime === 'string' ? held.startTime : undefined;
+    if (heldPid === process.pid || processIsAlive(heldPid, startTime)) throw refuse(heldPid);
   }
   const me = { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? null };
-  writeFileAtomic(paths.lock, `${JSON.stringify(me)}\n`);
+  try {
+    writeFileAtomic(paths.lock, `${JSON.stringify(me)}\n`);
+  } catch (e) {
+    server?.close();
+    throw e;
+  }
   return () => {
     if (readJson(paths.lock)?.pid === process.pid) rmSync(paths.lock, { force: true });
+    server?.close();
   };
 }
 
@@ -334,7 +379,7 @@ export async function prepareLocalState(
   writeScenarioCopy: (path: string) => void,
 ): Promise<PreparedLocalState> {
   const { paths, saved } = openStateDir(r.dir);
-  const release = acquireStateLock(paths, r.dir);
+  const release = await acquireStateLock(paths, r.dir);
   try {
     const now = r.nowMs ?? Date.now();
     let config: LocalStateFile;

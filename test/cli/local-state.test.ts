@@ -4,10 +4,12 @@
  * the whole app is test/reliability/local-state.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { command, LOCAL_USAGE, LocalUsageError, parseLocalArgs } from '../../src/cli/commands/local.js';
@@ -32,6 +34,22 @@ import { createLocalCertificate, loadOrCreateLocalCertificate } from '../../src/
 import { writeFileAtomic } from '../../src/local/write-atomic.js';
 
 const dirs: string[] = [];
+const HOLDER = fileURLToPath(new URL('./fixtures/state-lock-holder.ts', import.meta.url));
+
+/** A process that tries to take DIR's lock (at `goAt`), and its one JSON line. */
+function startHolder(dir: string, goAt = 0) {
+  const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, dir], {
+    env: { ...process.env, GO_AT: String(goAt) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const line = new Promise<Record<string, unknown>>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
+    void exited.then(() => reject(new Error('the lock holder exited without a line')));
+  });
+  return { child, exited, line };
+}
+
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'local-state-unit-'));
   dirs.push(d);
@@ -232,30 +250,48 @@ describe('the state directory', () => {
     );
   });
 
-  it('one running local per DIR: a live holder is refused, one left by a killed process is taken over', async () => {
+  it('one running local per DIR: a second start is refused naming the holder; a SIGKILLed holder frees the lock at once', async () => {
     const dir = tempDir();
     const paths = statePaths(dir);
-    const release = acquireStateLock(paths, dir);
+    const release = await acquireStateLock(paths, dir);
     expect(JSON.parse(readFileSync(paths.lock, 'utf8')).pid).toBe(process.pid);
-    expect(() => acquireStateLock(paths, dir)).toThrow(LocalStateError);
+    await expect(acquireStateLock(paths, dir)).rejects.toThrow(/already used by this process/);
     release();
+    expect(existsSync(paths.lock)).toBe(false);
 
-    // A live process (this test's child) holds it.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    // Another process holds it: refused, naming that process.
+    const holder = startHolder(dir);
     try {
-      writeFileAtomic(paths.lock, JSON.stringify({ pid: child.pid }));
-      expect(() => acquireStateLock(paths, dir)).toThrow(
-        new RegExp(`used by a running \`local\` \\(pid ${child.pid}\\); stop it first`),
+      expect(await holder.line).toEqual({ held: true });
+      await expect(acquireStateLock(paths, dir)).rejects.toThrow(
+        new RegExp(`used by a running \`local\` \\(pid ${holder.child.pid}\\); stop it first`),
       );
     } finally {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      holder.child.kill('SIGKILL');
+      await holder.exited;
     }
-    // Now dead: taken over.
-    acquireStateLock(paths, dir)();
-    // A live pid with another start time is a reused pid, not the holder.
-    writeFileAtomic(paths.lock, JSON.stringify({ pid: process.ppid, startTime: 'not-its-start-time' }));
-    acquireStateLock(paths, dir)();
+    // Killed: its local.pid is left behind, but the kernel freed the lock; the next start takes it.
+    expect(JSON.parse(readFileSync(paths.lock, 'utf8')).pid).toBe(holder.child.pid);
+    (await acquireStateLock(paths, dir))();
+    // A leftover local.pid naming a live process that does not hold the lock (a reused pid) does not block.
+    writeFileAtomic(paths.lock, JSON.stringify({ pid: process.ppid }));
+    (await acquireStateLock(paths, dir))();
+  });
+
+  it('starts at the same moment on one DIR: exactly one gets the lock', async () => {
+    const dir = tempDir();
+    const goAt = Date.now() + 4000;
+    const holders = Array.from({ length: 4 }, () => startHolder(dir, goAt));
+    try {
+      const lines = await Promise.all(holders.map((h) => h.line));
+      expect(lines.filter((l) => 'held' in l)).toHaveLength(1);
+      for (const l of lines.filter((x) => 'refused' in x)) {
+        expect(String(l.refused)).toMatch(/used by a running `local`/);
+      }
+    } finally {
+      for (const h of holders) h.child.kill('SIGKILL');
+      await Promise.all(holders.map((h) => h.exited));
+    }
   });
 
   it('a saved port held by another process is named, with the fix', async () => {
@@ -377,10 +413,18 @@ describe('local --state through the command (nothing starts when DIR is refused)
     );
 
     const dir = tempDir();
-    writeFileAtomic(join(dir, 'local.pid'), JSON.stringify({ pid: process.ppid }));
-    const busy = await run(['--state', dir]);
-    expect(busy).toMatchObject({ code: 2 });
-    expect(busy.stderr).toMatch(/used by a running `local` \(pid \d+\); stop it first/);
+    const holder = startHolder(dir);
+    try {
+      expect(await holder.line).toEqual({ held: true });
+      const busy = await run(['--state', dir]);
+      expect(busy).toMatchObject({ code: 2 });
+      expect(busy.stderr).toMatch(
+        new RegExp(`used by a running \`local\` \\(pid ${holder.child.pid}\\); stop it first`),
+      );
+    } finally {
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+    }
   });
 
   it('exit 1 with one line naming the port when a saved port is held by another program', async () => {
