@@ -12,7 +12,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { command, LOCAL_USAGE, LocalUsageError, parseLocalArgs } from '../../src/cli/commands/local.js';
+import {
+  command,
+  crashEveryEpisodes,
+  LOCAL_USAGE,
+  LocalUsageError,
+  parseLocalArgs,
+} from '../../src/cli/commands/local.js';
 import {
   acquireStateLock,
   assertPortsFree,
@@ -103,6 +109,32 @@ describe('--state option', () => {
       timeScale: 120,
       timeScaleGiven: true,
     });
+  });
+});
+
+describe('LOCAL_CRASH_EVERY_EPISODES (crash tests of --state)', () => {
+  it('is off when unset, a whole number >= 1 with --state, refused otherwise naming the variable and the fix', () => {
+    expect(crashEveryEpisodes(undefined, 'd')).toBeUndefined();
+    expect(crashEveryEpisodes('', undefined)).toBeUndefined();
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), (n) => {
+        expect(crashEveryEpisodes(String(n), 'd')).toBe(n);
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom('0', '-1', '2.5', 'x', 'NaN', 'Infinity'), fc.string({ minLength: 1 })),
+        (raw) => {
+          fc.pre(!(Number.isInteger(Number(raw)) && Number(raw) >= 1));
+          expect(() => crashEveryEpisodes(raw, 'd')).toThrow(
+            /^LOCAL_CRASH_EVERY_EPISODES must be a whole number of episodes >= 1, got .*; unset it/,
+          );
+        },
+      ),
+    );
+    expect(() => crashEveryEpisodes('3', undefined)).toThrow(
+      /LOCAL_CRASH_EVERY_EPISODES needs --state DIR: without it a crash loses/,
+    );
   });
 });
 

@@ -41,6 +41,8 @@ const SCALE = '120';
 const STALL_POLLS = Number(process.env.LOCAL_STATE_STALL_POLLS ?? 300);
 /** RUN_CRASH_TEST=1: crash inside the first landing of every distinct mutating ARM call instead of the sample. */
 const FULL = process.env.RUN_CRASH_TEST === '1';
+/** In FULL mode, also a kill after every N-th episode a life commits (CRASH_EVERY, default 10). */
+const CRASH_EVERY_EPISODES = Number(process.env.CRASH_EVERY ?? 10);
 const root = mkdtempSync(join(tmpdir(), 'local-state-e2e-'));
 const DIR = join(root, 'state');
 const paths = statePaths(DIR);
@@ -75,9 +77,14 @@ function startLocal(args: readonly string[]): Promise<Life> {
   return startLocalIn(DIR, args);
 }
 
-async function startLocalIn(dir: string, args: readonly string[]): Promise<Life> {
+async function startLocalIn(
+  dir: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Life> {
   // node itself with the tsx loader (not the tsx wrapper, whose child would survive a SIGKILL of the wrapper).
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'local', '--state', dir, ...args], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -345,7 +352,9 @@ if (FULL)
       const discoveryDir = join(root, 'state-discovery');
       const dir = join(root, 'state-full');
       const fullPaths = statePaths(dir);
-      const start = (args: readonly string[]) => startLocalIn(dir, args);
+      // ...and after every CRASH_EVERY-th orchestration episode a life commits (LOCAL_CRASH_EVERY_EPISODES).
+      const start = (args: readonly string[]) =>
+        startLocalIn(dir, args, { LOCAL_CRASH_EVERY_EPISODES: String(CRASH_EVERY_EPISODES) });
       let life = await startLocalIn(discoveryDir, ['--time-scale', SCALE]);
       const post = async (info: Info) => {
         const res = await fetch(`${info.baseUrl}/api/builds`, {
@@ -380,15 +389,18 @@ if (FULL)
       }
       life.child.kill('SIGTERM');
       expect(await life.exited).toBe(0);
-      // The build under test: it dies inside each call's first landing, and is restarted each time.
-      life = await start(['--time-scale', SCALE]);
+      // The build under test: it dies inside each call's first landing, and is restarted each time. Its first
+      // life takes the faults and the start without episode kills (so the start is answered); every restart
+      // also dies after every CRASH_EVERY-th episode.
+      life = await startLocalIn(dir, ['--time-scale', SCALE]);
       for (const p of patterns.values()) {
         await controlIn(fullPaths.tls, life.info, '/faults', { ...p, kind: 'crash', times: 1 });
       }
       const second = await post(life.info);
       let kills = 0;
+      let episodeKills = 0;
       status = undefined;
-      for (let lifeNo = 0; lifeNo < 3 * patterns.size + 5; lifeNo++) {
+      for (let lifeNo = 0; lifeNo < 1000; lifeNo++) {
         const lifeStall = new StallDetector(STALL_POLLS);
         for (;;) {
           await new Promise((r) => setTimeout(r, 200));
@@ -403,8 +415,19 @@ if (FULL)
           }
         }
         if (life.child.signalCode === 'SIGKILL') {
-          kills += 1;
-          life = await start([]);
+          if (/LOCAL_CRASH_EVERY_EPISODES=\d+: SIGKILL after episode/.test(life.stderr())) episodeKills += 1;
+          else kills += 1;
+          // A restart can itself die after its first episode (an instance resumed at start), before it
+          // prints its line: that is one more episode kill, and the next restart carries on.
+          for (;;) {
+            try {
+              life = await start([]);
+              break;
+            } catch (e) {
+              if (!/LOCAL_CRASH_EVERY_EPISODES=\d+: SIGKILL after episode/.test(String(e))) throw e;
+              episodeKills += 1;
+            }
+          }
           status = undefined;
           continue;
         }
@@ -427,12 +450,13 @@ if (FULL)
       );
       const fired = faults.value.filter((f) => f.hits > 0);
       process.stderr.write(
-        `local --state, every call: ${patterns.size} distinct mutating ARM calls, ${kills} kills, ${fired.length} crash faults fired\n${faults.value.map((f) => `  ${f.hits} ${f.method} ${f.path}`).join('\n')}\n`,
+        `local --state, every call: ${patterns.size} distinct mutating ARM calls, ${kills} kills inside calls, ${fired.length} crash faults fired, ${episodeKills} kills after every ${CRASH_EVERY_EPISODES} episodes of a life\n${faults.value.map((f) => `  ${f.hits} ${f.method} ${f.path}`).join('\n')}\n`,
       );
       // One kill per fired fault, none twice. Every call each build makes fired; a conditional one (the
       // discovery build's clean-up of a template, e.g.) may not recur in the build under test.
       expect(faults.value.filter((f) => f.hits > 1)).toEqual([]);
       expect(kills).toBe(fired.length);
+      expect(episodeKills).toBeGreaterThan(0);
       for (const must of EVERY_BUILD) {
         expect(
           faults.value.filter((f) => must.test(`${f.method} ${f.path}`)).map((f) => f.hits),

@@ -47,6 +47,9 @@ ONE JSON line {"baseUrl","functionKey","armEndpoint","controlEndpoint"} on stdou
                      ports and data, and virtual time has flowed meanwhile. On a restart --scenario and --port
                      are fixed by DIR (only the first start applies them); a new --time-scale applies from now.
 
+Environment: LOCAL_CRASH_EVERY_EPISODES=N (crash tests, with --state only) kills this process with SIGKILL
+right after every N-th orchestration episode it commits.
+
 Exit codes: 0 stopped by a signal; 1 the stand-ins failed to start or stop, or a port saved in DIR is taken;
 2 usage error (including a --state DIR that is a file, foreign, or used by a running local).
 `;
@@ -107,6 +110,26 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
   return { timeScale, timeScaleGiven, port, scenario, record, app, state };
 }
 
+/**
+ * LOCAL_CRASH_EVERY_EPISODES=N (crash tests of `--state`): SIGKILL this process right after every N-th
+ * orchestration episode it commits. Only with --state, which is what a restart carries on from.
+ */
+export function crashEveryEpisodes(raw: string | undefined, state: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new LocalUsageError(
+      `LOCAL_CRASH_EVERY_EPISODES must be a whole number of episodes >= 1, got "${raw}"; unset it to run without crashes`,
+    );
+  }
+  if (state === undefined) {
+    throw new LocalUsageError(
+      'LOCAL_CRASH_EVERY_EPISODES needs --state DIR: without it a crash loses the emulated Azure and the app state',
+    );
+  }
+  return n;
+}
+
 /** The entry module of an unpacked package: DIR/package.json "main", which must exist. */
 export function packagedAppEntry(dir: string): string {
   const root = resolve(dir);
@@ -144,6 +167,19 @@ async function useLocalCredentialIn(entry: string, credential: LocalTestCredenti
   clients.setCredentialOverride(credential);
 }
 
+/** The host's episode hook that kills this process after every `every`-th committed episode. */
+function crashAfterEpisodes(every: number): (info: { instanceId: string }) => void {
+  let episodes = 0;
+  return (info) => {
+    episodes += 1;
+    if (episodes % every !== 0) return;
+    process.stderr.write(
+      `local: LOCAL_CRASH_EVERY_EPISODES=${every}: SIGKILL after episode ${episodes} (${info.instanceId})\n`,
+    );
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 /** src/functions/index.ts under tsx, dist/src/functions/index.js when compiled. */
 function appEntryModule(): string {
   const ext = extname(fileURLToPath(import.meta.url));
@@ -155,9 +191,11 @@ export const command: CliCommand = {
   usage: LOCAL_USAGE,
   async run(argv) {
     let args: LocalArgs;
+    let crashEvery: number | undefined;
     let entry: string;
     try {
       args = parseLocalArgs(argv);
+      crashEvery = crashEveryEpisodes(process.env.LOCAL_CRASH_EVERY_EPISODES, args.state);
       entry = args.app ? packagedAppEntry(args.app) : appEntryModule();
     } catch (e) {
       if (!(e instanceof LocalUsageError)) throw e;
@@ -230,6 +268,7 @@ export const command: CliCommand = {
         port: saved?.ports.app ?? args.port,
         env: { ...azure.appSettings, DURABLE_TASK_HUB_NAME: saved?.taskHub ?? LOCAL_TASK_HUB },
         ...(state && saved ? { stateDir: state.paths.durable, functionKey: saved.functionKey } : {}),
+        ...(crashEvery ? { onEpisode: crashAfterEpisodes(crashEvery) } : {}),
       });
     } catch (e) {
       await azure.stop();
