@@ -8,7 +8,10 @@
  * started keeps running on the clock and ends with its image, its logs and its run output, and role
  * assignment changes keep their pending propagation (up to 10 minutes,
  * https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected)
- * with the same seeded delays as without the restart.
+ * with the same seeded delays as without the restart. A client polls the Azure-AsyncOperation URL it was given
+ * until the operation ends, and the operation runs in Azure meanwhile
+ * (https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations); no source states how
+ * long ARM keeps an operation's status, so the emulator keeps it (docs/emulator.md, "State on disk").
  */
 import { randomUUID } from 'node:crypto';
 import {
